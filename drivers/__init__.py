@@ -1,0 +1,1 @@
+"""Hardware adapters. Each driver is one module exposing a ``SPEC`` (see drivers.base)."""

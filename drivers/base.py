@@ -1,0 +1,106 @@
+"""What a driver module provides and what the agent hands it.
+
+A driver module exposes ``SPEC = DriverSpec(...)``: its kind, its name, the
+config keys it adds to a device entry (validated with the rest of the file),
+and ``build(config, context)`` returning a Device. Add the module to
+``drivers.catalog.CATALOG`` and it can be used in a config file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from edge.config.schema import Field
+
+
+class DeviceContext(Protocol):
+    """The agent's side of a device: where its readings go and what it may use."""
+
+    device_id: str
+    log: logging.Logger
+    resources: Resources
+
+    def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
+        """Queue a reading durably (outbox); returns once it is on disk."""
+
+    def event(self, type_: str, fields: dict[str, Any], ts_ms: int | None = None) -> None:
+        """Queue an event durably (outbox)."""
+
+    def state(self, state: dict[str, Any]) -> None:
+        """Publish the device's retained state (last value wins)."""
+
+    def load(self, key: str, default: Any = None) -> Any:
+        """Read a JSON value this device stored earlier (survives restarts)."""
+
+    def save(self, key: str, value: Any) -> None:
+        """Store a JSON value durably for this device."""
+
+
+@runtime_checkable
+class Device(Protocol):
+    id: str
+    kind: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Switch(Protocol):
+    """A device that can be switched on and off by commands (relays)."""
+
+    id: str
+    kind: str
+
+    def set_on(self, on: bool) -> None: ...
+
+    def is_on(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    kind: str
+    driver: str
+    fields: dict[str, Field]
+    build: Callable[[dict[str, Any], DeviceContext], Device]
+    doc: str = ""
+    check: Callable[[dict, str, list[str]], None] | None = None  # cross-field checks
+
+
+@dataclass
+class Resources:
+    """Things several devices share: the GPIO pin factory, serial buses, ...
+
+    Passed in explicitly so that tests and simulators choose them; ``shared``
+    creates one object per key (e.g. one poller per serial port) and stops it
+    with the agent.
+    """
+
+    pin_factory: Any = None
+    _shared: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def shared(self, key: str, create: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._shared:
+                self._shared[key] = create()
+            return self._shared[key]
+
+    def close(self) -> None:
+        with self._lock:
+            items = list(self._shared.values())
+            self._shared.clear()
+        for item in items:
+            for name in ("stop", "close"):
+                fn = getattr(item, name, None)
+                if callable(fn):
+                    try:
+                        fn()
+                    except Exception:  # closing must go on for the others
+                        logging.getLogger(__name__).exception("closing %r failed", item)
+                    break

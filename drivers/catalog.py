@@ -1,0 +1,29 @@
+"""Every driver the agent knows, by (kind, driver) -> module.
+
+Modules are imported only when a config uses them, so an agent that drives
+relays does not load OpenCV. Adding a driver: write the module with a SPEC,
+add one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from drivers.base import DriverSpec
+
+CATALOG: dict[tuple[str, str], str] = {
+    ("relay", "gpio"): "drivers.relay.gpio",
+}
+
+
+def kinds() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for kind, driver in CATALOG:
+        out.setdefault(kind, []).append(driver)
+    return out
+
+
+def spec_for(kind: str, driver: str) -> DriverSpec:
+    module = importlib.import_module(CATALOG[(kind, driver)])
+    spec: DriverSpec = module.SPEC
+    return spec

@@ -1,0 +1,1 @@
+"""Relay drivers: things that switch an appliance on and off."""

@@ -1,0 +1,1 @@
+"""The agent: devices, commands, schedules and the outbox, wired in edge.agent.app."""

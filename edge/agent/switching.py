@@ -1,0 +1,112 @@
+"""Carrying out switch commands on relays: once per id, expiry, pulses, replies.
+
+Runs on the agent's main thread only. Returns what to publish instead of
+publishing, so the rules here are testable without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.base import Switch
+from edge.mqtt import payloads
+from edge.mqtt.payloads import Command
+from edge.store.commands import CommandLog
+from edge.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    device: str
+    reply: dict[str, Any]
+    state: dict[str, Any] | None  # new retained state, if it changed
+
+
+class Switching:
+    def __init__(self, db: Database, commands: CommandLog, switches: dict[str, Switch],
+                 now_ms: Callable[[], int]) -> None:
+        self.db = db
+        self.commands = commands
+        self.switches = switches
+        self.now_ms = now_ms
+        self.states: dict[str, dict[str, Any]] = {}
+        self.pulses: dict[str, float] = {}  # device -> monotonic-free epoch ms when the pulse ends
+        self.counters = {"commands_ok": 0, "commands_refused": 0, "commands_duplicate": 0}
+
+    def boot(self) -> dict[str, dict[str, Any]]:
+        """Record each relay's start-up state (cause boot)."""
+        for dev_id, sw in self.switches.items():
+            self._set_state(dev_id, sw.is_on(), "boot", persist=True)
+        return dict(self.states)
+
+    def execute(self, device: str, cmd: Command) -> Outcome:
+        now = self.now_ms()
+        if cmd.id is not None:
+            earlier = self.commands.lookup(cmd.id, device)
+            if earlier is not None:
+                self.counters["commands_duplicate"] += 1
+                return Outcome(device, {**earlier, "duplicate": True}, None)
+        sw = self.switches.get(device)
+        if sw is None:
+            return self._refuse(device, cmd, f"device {device!r} takes no switch commands", now)
+        if cmd.expires_ms is not None and cmd.expires_ms < now:
+            return self._refuse(device, cmd, f"command expired {now - cmd.expires_ms} ms ago; not executed", now)
+        limit = getattr(sw, "config", {}).get("max_pulse_seconds", 3600.0)
+        if cmd.action == "pulse" and cmd.seconds is not None and cmd.seconds > limit:
+            return self._refuse(device, cmd, f"pulse of {cmd.seconds:g} s is longer than the limit of {limit:g} s",
+                                now)
+        on = {"on": True, "off": False, "pulse": True}.get(cmd.action, not sw.is_on())
+        return self.switch(device, on, "command", cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None)
+
+    def switch(self, device: str, on: bool, cause: str, cmd: Command | None = None,
+               pulse_seconds: float | None = None) -> Outcome:
+        """Drive the relay and record the result (and the command's reply) in one transaction."""
+        now = self.now_ms()
+        sw = self.switches[device]
+        state = payloads.relay_state(on, now, cause)
+        # What a restart restores: after a pulse the relay is meant to be off again.
+        persisted = payloads.relay_state(False, now, cause) if pulse_seconds else state
+        reply = payloads.reply_ok(cmd.id if cmd else None, state, now)
+        try:
+            with self.db.transaction() as conn:
+                self.db.put(device, "state", persisted, conn=conn)
+                if cmd is not None and cmd.id is not None:
+                    self.commands.record(cmd.id, device, reply, conn)
+                sw.set_on(on)
+        except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
+            log.exception("switching %s failed", device)
+            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
+        if pulse_seconds:
+            self.pulses[device] = now + pulse_seconds * 1000
+        else:
+            self.pulses.pop(device, None)
+        self.states[device] = state
+        if cmd is not None:
+            self.counters["commands_ok"] += 1
+        return Outcome(device, reply, state)
+
+    def due_pulse_ends(self) -> list[Outcome]:
+        now = self.now_ms()
+        ended = [d for d, end in self.pulses.items() if end <= now]
+        return [self.switch(d, False, "command") for d in ended]
+
+    def _refuse(self, device: str, cmd: Command | None, error: str, now: int, record: bool = True) -> Outcome:
+        self.counters["commands_refused"] += 1
+        cid = cmd.id if cmd else None
+        reply = payloads.reply_error(cid, error, now)
+        if record and cid is not None:
+            with self.db.transaction() as conn:
+                self.commands.record(cid, device, reply, conn)
+        log.warning("command %s for %s refused: %s", cid, device, error)
+        return Outcome(device, reply, None)
+
+    def _set_state(self, device: str, on: bool, cause: str, persist: bool) -> None:
+        state = payloads.relay_state(on, self.now_ms(), cause)
+        self.states[device] = state
+        if persist:
+            self.db.put(device, "state", state)

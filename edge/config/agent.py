@@ -1,0 +1,156 @@
+"""The agent's config file: one schema, validated as a whole when it loads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from drivers import catalog
+from edge.config.common import ID, MQTT, load
+from edge.config.schema import (
+    MISSING,
+    Enum,
+    Field,
+    Float,
+    Int,
+    ListOf,
+    Obj,
+    Spec,
+    Str,
+    _show,
+)
+
+# Keys every device entry has, whatever its driver.
+DEVICE_COMMON: dict[str, Field] = {
+    "id": Field(ID, "device id, unique on this node; part of its topics", required=True),
+    "kind": Field(Str(), "what the device is: " + ", ".join(sorted(catalog.kinds())), required=True),
+    "driver": Field(Str(), "which driver talks to it (see the driver table below)", required=True),
+    "name": Field(Str(), "a human-readable name (shown in the birth message and dashboards)"),
+    "groups": Field(ListOf(ID), "command groups this device answers (campus/{site}/group/{group}/set)",
+                    default=list),
+}
+
+
+class DeviceEntry(Spec):
+    """A device: the common keys plus the keys its (kind, driver) adds."""
+
+    doc_type = "mapping"
+
+    def check(self, value: Any, path: str, errors: list[str]) -> Any:
+        if not isinstance(value, dict):
+            return self.fail(path, errors, f"expected a mapping, got {_show(value)}")
+        kinds = catalog.kinds()
+        kind, driver = value.get("kind"), value.get("driver")
+        if kind is None or driver is None:
+            return Obj(DEVICE_COMMON).check(value, path, errors)
+        if kind not in kinds:
+            return self.fail(f"{path}.kind", errors, f"unknown kind {_show(kind)} (known: {', '.join(sorted(kinds))})")
+        if driver not in kinds[kind]:
+            return self.fail(f"{path}.driver", errors,
+                             f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})")
+        spec = catalog.spec_for(kind, driver)
+        return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check).check(value, path, errors)
+
+
+def _check_devices(devices: list, path: str, errors: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, dev in enumerate(devices):
+        if not isinstance(dev, dict) or not isinstance(dev.get("id"), str):
+            continue
+        if dev["id"] in seen:
+            errors.append(f"{path}[{i}].id: {dev['id']!r} is already used by devices[{seen[dev['id']]}]")
+        elif dev["id"] == "agent":
+            errors.append(f"{path}[{i}].id: 'agent' is reserved for the agent's own health readings")
+        else:
+            seen[dev["id"]] = i
+    pins: dict[int, int] = {}
+    for i, dev in enumerate(devices):
+        pin = dev.get("pin") if isinstance(dev, dict) else None
+        if isinstance(pin, int):
+            if pin in pins:
+                errors.append(f"{path}[{i}].pin: GPIO {pin} is already used by devices[{pins[pin]}]")
+            pins[pin] = i
+
+
+class Devices(ListOf):
+    def check(self, value: Any, path: str, errors: list[str]) -> Any:
+        out = super().check(value, path, errors)
+        if out is not MISSING:
+            _check_devices(out, path, errors)
+        return out
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _check_schedule(entry: dict, path: str, errors: list[str]) -> None:
+    if not entry["devices"] and not entry["groups"]:
+        errors.append(f"{path}: name at least one of devices or groups")
+
+
+SCHEDULE = Obj(
+    {
+        "at": Field(Str(pattern=r"([01]\d|2[0-3]):[0-5]\d", hint="expected a time HH:MM"),
+                    "local time of day", required=True),
+        "days": Field(ListOf(Enum(choices=DAYS), min_len=1), "days of the week", default=lambda: list(DAYS[:5])),
+        "action": Field(Enum(choices=("on", "off")), "what to do", required=True),
+        "devices": Field(ListOf(ID), "device ids on this node", default=list),
+        "groups": Field(ListOf(ID), "groups (every device on this node listing one)", default=list),
+        "skip_dates": Field(ListOf(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="expected a date YYYY-MM-DD")),
+                            "holidays: dates on which this entry does not run", default=list),
+    },
+    check_whole=_check_schedule,
+)
+
+STORAGE = Obj(
+    {
+        "path": Field(Str(min_len=1), "SQLite file for the outbox, command log and device state",
+                      default="/var/lib/campus-edge/agent.db"),
+        "max_outbox": Field(Int(min=100), "messages kept while the broker is away; when full the oldest "
+                            "telemetry is dropped first (events last), and counted", default=200_000),
+    }
+)
+
+AGENT = Obj(
+    {
+        "site": Field(ID, "site (school) id, part of every topic", required=True),
+        "node": Field(ID, "this node's id, unique on the site", required=True),
+        "mqtt": Field(MQTT, "how to reach the broker", default=lambda: MQTT.check({}, "mqtt", [])),
+        "storage": Field(STORAGE, "where the agent keeps what must survive a restart",
+                         default=lambda: STORAGE.check({}, "storage", [])),
+        "health_seconds": Field(Float(min=1, max=3600), "how often the agent publishes its own health "
+                                "(device `agent`)", default=60.0),
+        "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
+        "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
+        "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),
+    }
+)
+
+
+def _check_references(cfg: dict, errors: list[str]) -> None:
+    ids = {d["id"] for d in cfg["devices"] if isinstance(d, dict) and d.get("id")}
+    for i, entry in enumerate(cfg["schedules"] or []):
+        if not isinstance(entry, dict):
+            continue
+        for j, dev in enumerate(entry.get("devices") or []):
+            if isinstance(dev, str) and dev not in ids:
+                errors.append(f"schedules[{i}].devices[{j}]: no device {dev!r} on this node")
+    if cfg.get("timezone"):
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(cfg["timezone"])
+        except Exception:
+            errors.append(f"timezone: unknown time zone {cfg['timezone']!r}")
+
+
+AGENT.check_whole = lambda cfg, path, errors: _check_references(cfg, errors)
+
+
+def load_agent_config(path: str | Path) -> dict[str, Any]:
+    return load(AGENT, path)
+
+
+def client_id_for(cfg: dict[str, Any]) -> str:
+    return cfg["mqtt"]["client_id"] or re.sub(r"[^A-Za-z0-9_.-]", "-", f"ce-{cfg['site']}-{cfg['node']}")[:64]

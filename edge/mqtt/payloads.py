@@ -1,0 +1,116 @@
+"""Payloads of the MQTT contract: pure functions between bytes and values."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+ACTIONS = ("on", "off", "toggle", "pulse")
+CAUSES = ("boot", "command", "schedule", "failsafe")
+MAX_COMMAND_BYTES = 4096
+MAX_ID_LEN = 128
+
+
+class PayloadError(ValueError):
+    """A payload that breaks the contract; the message says how, in words."""
+
+
+@dataclass(frozen=True)
+class Command:
+    action: str
+    id: str | None = None  # None only for plain ON/OFF/TOGGLE payloads
+    seconds: float | None = None
+    expires_ms: int | None = None
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
+
+
+def parse_command(payload: bytes) -> Command:
+    """Decode a `set` payload: JSON, or plain ON / OFF / TOGGLE in any case."""
+    if len(payload) > MAX_COMMAND_BYTES:
+        raise PayloadError(f"command is {len(payload)} bytes; the limit is {MAX_COMMAND_BYTES}")
+    try:
+        text = payload.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise PayloadError("command is not UTF-8 text") from None
+    if text.lower() in ("on", "off", "toggle"):
+        return Command(action=text.lower())
+    if not text:
+        raise PayloadError("command is empty")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"command is neither ON/OFF/TOGGLE nor JSON ({exc.msg} at char {exc.pos})") from None
+    if not isinstance(obj, dict):
+        raise PayloadError("command JSON must be an object")
+    unknown = sorted(set(obj) - {"id", "action", "seconds", "expires"})
+    if unknown:
+        raise PayloadError(f"unknown field(s) in command: {', '.join(unknown)}")
+    cid = obj.get("id")
+    if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_LEN:
+        raise PayloadError(f"'id' must be a non-empty string of at most {MAX_ID_LEN} characters")
+    action = obj.get("action")
+    if not isinstance(action, str) or action.lower() not in ACTIONS:
+        raise PayloadError(f"'action' must be one of {', '.join(ACTIONS)}, got {action!r}")
+    action = action.lower()
+    seconds = obj.get("seconds")
+    if action == "pulse":
+        if not _is_number(seconds) or seconds <= 0:
+            raise PayloadError("'pulse' needs 'seconds', a number greater than 0")
+        seconds = float(seconds)
+    elif seconds is not None:
+        raise PayloadError(f"'seconds' only goes with 'pulse', not {action!r}")
+    expires = obj.get("expires")
+    if expires is not None and (not _is_number(expires) or expires < 0):
+        raise PayloadError("'expires' must be a time in epoch milliseconds")
+    return Command(action=action, id=cid, seconds=seconds, expires_ms=None if expires is None else int(expires))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def peek_id(payload: bytes) -> str | None:
+    """Best-effort id of a malformed command, so its error reply can name it."""
+    try:
+        obj = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    cid = obj.get("id") if isinstance(obj, dict) else None
+    return cid if isinstance(cid, str) and len(cid) <= MAX_ID_LEN else None
+
+
+def relay_state(on: bool, ts_ms: int, cause: str) -> dict[str, Any]:
+    return {"on": on, "ts": ts_ms, "cause": cause}
+
+
+def reply_ok(cid: str | None, state: dict[str, Any], ts_ms: int) -> dict[str, Any]:
+    return {"id": cid, "ok": True, "state": state, "ts": ts_ms}
+
+
+def reply_error(cid: str | None, error: str, ts_ms: int) -> dict[str, Any]:
+    return {"id": cid, "ok": False, "error": error, "ts": ts_ms}
+
+
+def telemetry(ts_ms: int, seq: int, values: dict[str, float]) -> dict[str, Any]:
+    clean = {}
+    for k, v in values.items():
+        if not _is_number(v):
+            raise PayloadError(f"telemetry value {k!r} is not a finite number: {v!r}")
+        clean[k] = v
+    return {"ts": ts_ms, "seq": seq, "values": clean}
+
+
+def event(ts_ms: int, seq: int, type_: str, fields: dict[str, Any]) -> dict[str, Any]:
+    reserved = {"ts", "seq", "type"} & set(fields)
+    if reserved:
+        raise PayloadError(f"event fields may not be named {', '.join(sorted(reserved))}")
+    return {"ts": ts_ms, "seq": seq, "type": type_, **fields}
+
+
+def info(version: str, session: int, started_ms: int, devices: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"version": version, "session": session, "started": started_ms, "devices": devices}

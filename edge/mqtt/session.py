@@ -1,0 +1,163 @@
+"""The one adapter that owns a paho client.
+
+paho runs its callbacks on its network thread under its own lock; doing work
+there risks deadlocks and stalls keep-alives. So the callbacks here only put
+small records on a queue, and the owner (agent or bridge main loop) does the
+work. Publishing is done by that owner too.
+
+Persistent MQTT v5 session: ``clean_start=False`` on every connect plus a
+session expiry, so the broker keeps our subscriptions and queues QoS 1
+messages (commands) while we are away.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connected:
+    session_present: bool
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Published:
+    mid: int
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    mid: int
+    response_topic: str | None = None
+    correlation_data: bytes | None = None
+    raw: Any = None  # the paho message, for manual ack
+
+
+@dataclass(frozen=True)
+class Will:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+class MqttSession:
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        client_id: str,
+        inbox: queue.Queue,
+        *,
+        will: Will | None = None,
+        manual_ack: bool = False,
+        max_inflight: int = 100,
+    ) -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.connected = False
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=manual_ack,
+        )
+        self.client.max_inflight_messages_set(max_inflight)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        if settings.get("username"):
+            self.client.username_pw_set(settings["username"], settings.get("password"))
+        tls = settings.get("tls")
+        if tls:
+            self.client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"),
+                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            self.client.tls_insecure_set(bool(tls.get("insecure")))
+        if will is not None:
+            self.client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+
+    # -- paho callbacks: hand over, nothing else --------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        self.connected = True
+        self.inbox.put(Connected(bool(flags.session_present)))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self.connected
+        self.connected = False
+        if was:
+            self.inbox.put(Disconnected(str(reason_code)))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self.inbox.put(Published(mid))
+
+    def _on_message(self, client, userdata, msg) -> None:
+        props = getattr(msg, "properties", None)
+        rt = getattr(props, "ResponseTopic", None) if props else None
+        cd = getattr(props, "CorrelationData", None) if props else None
+        self.inbox.put(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg))
+
+    # -- owner's API ------------------------------------------------------------
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = int(self.settings.get("session_expiry", 3600))
+        self.client.connect_async(
+            self.settings["host"], int(self.settings["port"]), keepalive=int(self.settings.get("keepalive", 30)),
+            clean_start=False, properties=props,
+        )
+        self.client.loop_start()
+
+    def subscribe(self, topics: list[str], qos: int = 1) -> None:
+        if topics:
+            self.client.subscribe([(t, qos) for t in topics])
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
+                response_to: tuple[str, bytes | None] | None = None) -> int | None:
+        """Publish; returns the message id (its PUBACK arrives as Published) or None if not sent."""
+        props = None
+        if response_to is not None and response_to[1] is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = response_to[1]
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return None
+        return info.mid
+
+    def ack(self, message: Message) -> None:
+        self.client.ack(message.mid, message.qos)
+
+    def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
+        """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""
+        if self.connected:
+            for topic, payload, retain in final or []:
+                try:
+                    info = self.client.publish(topic, payload, qos=1, retain=retain)
+                    info.wait_for_publish(timeout)
+                except (RuntimeError, ValueError):
+                    pass
+        self.client.disconnect()
+        self.client.loop_stop()

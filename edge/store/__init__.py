@@ -1,0 +1,1 @@
+"""Durable local storage (SQLite in WAL mode) shared by the agent's parts."""
