@@ -6,6 +6,7 @@ ours, so it can be stopped, killed and restarted with its sessions intact.
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -51,6 +52,8 @@ class Mosquitto:
             "autosave_interval 1\n"
             "max_queued_messages 100000\n"
             "max_inflight_messages 100\n"
+            # Mosquitto started as root drops to user `mosquitto`, which cannot write our directory.
+            f"user {getpass.getuser()}\n"
             "log_dest stderr\n"
             "log_type error\nlog_type warning\n"
         )

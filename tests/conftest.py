@@ -59,7 +59,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "c
 class MqttProbe:
     """A paho client for tests: subscribes, records every message, publishes."""
 
-    def __init__(self, broker: Mosquitto, topics: list[str] | None = None, client_id: str | None = None) -> None:
+    def __init__(self, broker: Mosquitto, topics: list[str] | None = None, client_id: str | None = None,
+                 persistent: bool = False) -> None:
         self.messages: queue.Queue = queue.Queue()
         self.seen: list[mqtt.MQTTMessage] = []
         self._lock = threading.Lock()
@@ -68,7 +69,15 @@ class MqttProbe:
         self._subscribed = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
-        self.client.connect(broker.host, broker.port)
+        self.client.reconnect_delay_set(0.2, 1)
+        props = None
+        if persistent:  # survives a broker restart with its queue, like a real consumer
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 600
+        self.client.connect(broker.host, broker.port, clean_start=not persistent, properties=props)
         self.client.loop_start()
         if topics:
             self.client.subscribe([(t, 1) for t in topics])
@@ -118,7 +127,7 @@ def mqtt_probe(broker: Mosquitto) -> Iterator[Callable[..., MqttProbe]]:
 class RunningAgent:
     """An Agent on its own thread, as `campus-edge agent` runs it."""
 
-    def __init__(self, cfg: dict[str, Any], pin_factory: MockFactory) -> None:
+    def __init__(self, cfg: dict[str, Any], pin_factory: MockFactory, wait_online: bool = True) -> None:
         from drivers.base import Resources
         from edge.agent.app import Agent
 
@@ -127,6 +136,8 @@ class RunningAgent:
         self.thread = threading.Thread(target=self.agent.run, name="agent", daemon=True)
         self.thread.start()
         assert self.agent.ready.wait(10), "agent did not start"
+        if wait_online:
+            assert self.agent.online.wait(10), "agent did not connect and subscribe"
 
     @property
     def base(self) -> str:
@@ -160,8 +171,9 @@ def run_agent(broker: Mosquitto, tmp_path: Path, pin_factory: MockFactory) -> It
     """run_agent(devices, **config) starts an agent against the test broker; stopped after the test."""
     running: list[RunningAgent] = []
 
-    def start(devices: list[dict] | None = None, cfg: dict[str, Any] | None = None, **extra: Any) -> RunningAgent:
-        ra = RunningAgent(cfg or agent_config(broker, tmp_path, devices or [], **extra), pin_factory)
+    def start(devices: list[dict] | None = None, cfg: dict[str, Any] | None = None, wait_online: bool = True,
+              **extra: Any) -> RunningAgent:
+        ra = RunningAgent(cfg or agent_config(broker, tmp_path, devices or [], **extra), pin_factory, wait_online)
         running.append(ra)
         return ra
 

@@ -24,7 +24,7 @@ from edge.agent.switching import Outcome, Switching
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
 from edge.mqtt.payloads import PayloadError
-from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Will
+from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will
 from edge.mqtt.topics import Topics, parse_inbound
 from edge.store.commands import CommandLog
 from edge.store.db import Database
@@ -110,7 +110,9 @@ class Agent:
         self._last_schedule_minute = ""
         self._next_health = time.monotonic() + cfg["health_seconds"]
         self.tz = ZoneInfo(cfg["timezone"]) if cfg.get("timezone") else None
-        self.ready = threading.Event()
+        self.ready = threading.Event()  # devices started, main loop running
+        self.online = threading.Event()  # connected and subscribed: commands reach us
+        self._sub_mid: int | None = None
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -179,11 +181,17 @@ class Agent:
         elif isinstance(item, RetainedState):
             self.retained[item.device] = item.state
             self._publish_json(self.topics.device(item.device, "state"), item.state, retain=True)
+        elif isinstance(item, Subscribed):
+            if item.mid == self._sub_mid:
+                if any(code >= 0x80 for code in item.granted):
+                    log.error("broker refused a command subscription (codes %s): check its ACL", item.granted)
+                self.online.set()
         elif isinstance(item, Connected):
             self._on_connected(item)
         elif isinstance(item, Disconnected):
             log.warning("broker connection lost (%s); outbox keeps what is measured", item.reason)
             self._offline_since = time.monotonic()
+            self.online.clear()
 
     def _on_connected(self, ev: Connected) -> None:
         session = int(self.db.get("agent", "session", 0)) + 1
@@ -192,7 +200,7 @@ class Agent:
                  self.cfg["mqtt"]["port"], session, ev.session_present)
         self._offline_since = None
         self._failsafe_done.clear()
-        self.session.subscribe(self.topics.subscriptions())
+        self._sub_mid = self.session.subscribe(self.topics.subscriptions())
         self._birth(session)
 
     def _birth(self, session: int | None = None) -> None:

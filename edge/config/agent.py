@@ -129,8 +129,10 @@ AGENT = Obj(
 
 
 def _check_references(cfg: dict, errors: list[str]) -> None:
-    ids = {d["id"] for d in cfg["devices"] if isinstance(d, dict) and d.get("id")}
-    for i, entry in enumerate(cfg["schedules"] or []):
+    devices = cfg["devices"] if isinstance(cfg["devices"], list) else []
+    ids = {d["id"] for d in devices if isinstance(d, dict) and isinstance(d.get("id"), str)}
+    schedules = cfg["schedules"] if isinstance(cfg["schedules"], list) else []
+    for i, entry in enumerate(schedules):
         if not isinstance(entry, dict):
             continue
         for j, dev in enumerate(entry.get("devices") or []):
@@ -146,6 +148,7 @@ def _check_references(cfg: dict, errors: list[str]) -> None:
 
 
 AGENT.check_whole = lambda cfg, path, errors: _check_references(cfg, errors)
+AGENT.check_partial = True
 
 
 def load_agent_config(path: str | Path) -> dict[str, Any]:

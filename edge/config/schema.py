@@ -171,6 +171,7 @@ class Obj(Spec):
     fields: dict[str, Field] = field(default_factory=dict)
     doc: str = ""
     check_whole: Callable[[dict, str, list[str]], None] | None = None
+    check_partial: bool = False  # run check_whole even when some keys were wrong
     doc_type = "mapping"
 
     def check(self, value: Any, path: str, errors: list[str]) -> Any:
@@ -198,7 +199,7 @@ class Obj(Spec):
                 out[name] = f.default() if callable(f.default) else f.default
             else:
                 out[name] = None
-        if ok and self.check_whole is not None:
+        if (ok or self.check_partial) and self.check_whole is not None:
             self.check_whole(out, path, errors)
         return out
 

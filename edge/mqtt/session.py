@@ -37,6 +37,12 @@ class Disconnected:
 
 
 @dataclass(frozen=True)
+class Subscribed:
+    mid: int
+    granted: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Published:
     mid: int
 
@@ -97,6 +103,7 @@ class MqttSession:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # -- paho callbacks: hand over, nothing else --------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -115,6 +122,9 @@ class MqttSession:
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self.inbox.put(Published(mid))
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        self.inbox.put(Subscribed(mid, tuple(rc.value for rc in reason_codes)))
+
     def _on_message(self, client, userdata, msg) -> None:
         props = getattr(msg, "properties", None)
         rt = getattr(props, "ResponseTopic", None) if props else None
@@ -131,9 +141,12 @@ class MqttSession:
         )
         self.client.loop_start()
 
-    def subscribe(self, topics: list[str], qos: int = 1) -> None:
-        if topics:
-            self.client.subscribe([(t, qos) for t in topics])
+    def subscribe(self, topics: list[str], qos: int = 1) -> int | None:
+        """Subscribe; the broker's answer arrives as Subscribed with the returned mid."""
+        if not topics:
+            return None
+        rc, mid = self.client.subscribe([(t, qos) for t in topics])
+        return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
                 response_to: tuple[str, bytes | None] | None = None) -> int | None:

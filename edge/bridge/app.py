@@ -1,0 +1,319 @@
+"""The bridge's main loop: MQTT in, batches out, acknowledgements only after the batch is durable.
+
+Threads: paho's network thread (callbacks only enqueue, edge/mqtt/session.py)
+and this loop, which owns the MQTT client, the sink and the disk buffer.
+
+A message's life: decoded into a point (or refused and counted), added to the
+open batch; the batch is written when it is full, when its oldest message is
+``batch.interval_seconds`` old, or when no message came for ``batch.idle_ms``
+(the broker only sends so many unacknowledged messages, so waiting longer would
+only stall it). The write goes to the database when it is up and nothing is
+buffered, otherwise to the disk buffer (so order is kept); either way the
+batch's messages are acknowledged (PUBACK) only afterwards. A bridge killed
+before that gets them again from the broker (persistent session), and
+rewriting a point overwrites it.
+
+Telemetry of a device whose kind is not known yet (the node's retained info has
+not arrived) is held, unacknowledged, for ``info_wait_seconds``; then it is
+written with kind ``unknown``. Kinds are kept in the buffer's SQLite file, so
+a restarted bridge knows them before the retained info arrives again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any
+
+from edge.bridge import decode
+from edge.bridge.buffer import DiskBuffer
+from edge.bridge.config import client_id_for
+from edge.bridge.decode import BadMessage, Telemetry
+from edge.bridge.lineproto import Point
+from edge.bridge.sinks import Sink, SinkRejected, SinkUnavailable, make_sink
+from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
+from edge.mqtt.topics import DataTopic, parse_data_topic
+from edge.store.db import Database
+
+log = logging.getLogger("campus-edge.bridge")
+
+MAX_HELD = 10_000  # telemetry waiting for its node's info; beyond this the oldest is written as unknown
+DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
+
+
+@dataclass
+class Held:
+    msg: Message
+    topic: DataTopic
+    tel: Telemetry
+    deadline: float
+
+
+class Bridge:
+    def __init__(self, cfg: dict[str, Any], sink: Sink | None = None) -> None:
+        self.cfg = cfg
+        self.root = cfg["mqtt"]["root"]
+        self.db = Database(cfg["storage"]["path"])
+        self.buffer = DiskBuffer(self.db, cfg["storage"]["max_points"])
+        self.sink = sink or make_sink(cfg["sink"])
+        self.inbox: queue.Queue = queue.Queue()
+        self.session = MqttSession(cfg["mqtt"], client_id_for(cfg), self.inbox, manual_ack=True)
+        # "site/node" -> device -> kind
+        self.kinds: dict[str, dict[str, str]] = self.db.get("bridge", "kinds", {})
+        self.held: deque[Held] = deque()
+        self.batch: list[Point] = []
+        self.batch_msgs: list[Message] = []
+        self.batch_since = 0.0
+        self.last_message = 0.0
+        self.counters: Counter[str] = Counter()
+        self.retry_at = 0.0
+        self.retry_delay = cfg["retry"]["min_seconds"]
+        self.sink_up = True
+        self.max_bytes = cfg["max_payload_bytes"]
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self._next_status = time.monotonic() + cfg["status_seconds"]
+
+    # -- life cycle -------------------------------------------------------------
+    def run(self) -> None:
+        log.info("bridge starting: %d point(s) in the disk buffer, sink %s", len(self.buffer),
+                 self.cfg["sink"]["type"])
+        self.session.start()
+        self.ready.set()
+        try:
+            while not self._stop.is_set():
+                self._drain_inbox()
+                self._tick()
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.inbox.put(None)
+
+    def _shutdown(self) -> None:
+        self._drain_inbox(timeout=0)
+        self._flush()  # held telemetry stays unacknowledged: the broker gives it to us (or a peer) again
+        self._status()
+        self.session.stop()
+        self.sink.close()
+        self.db.close()
+
+    def subscriptions(self) -> list[str]:
+        share = f"$share/{self.cfg['share_group']}/" if self.cfg["share_group"] else ""
+        data = [f"{share}{self.root}/+/+/+/{leaf}" for leaf in ("telemetry", "event", "state")]
+        return [f"{self.root}/+/+/info", *data]  # every bridge needs every node's info: not shared
+
+    # -- main loop --------------------------------------------------------------
+    def _drain_inbox(self, timeout: float | None = None) -> None:
+        if timeout is None:
+            timeout = self._wait_time()
+        try:
+            item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+            while True:
+                self._handle(item)
+                if len(self.batch) >= self.cfg["batch"]["size"]:
+                    self._flush()
+                item = self.inbox.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _wait_time(self) -> float:
+        now = time.monotonic()
+        wait = 0.2
+        if self.batch:
+            b = self.cfg["batch"]
+            wait = min(wait, self.batch_since + b["interval_seconds"] - now,
+                       self.last_message + b["idle_ms"] / 1000 - now)
+        if len(self.buffer) and self.sink_up:
+            wait = 0
+        elif len(self.buffer):
+            wait = min(wait, self.retry_at - now)
+        return max(wait, 0.0)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        b = self.cfg["batch"]
+        if self.batch and (now >= self.batch_since + b["interval_seconds"]
+                           or now >= self.last_message + b["idle_ms"] / 1000):
+            self._flush()
+        self._release_held(now)
+        if len(self.buffer) and now >= self.retry_at:
+            self._drain_buffer()
+        if now >= self._next_status:
+            self._next_status = now + self.cfg["status_seconds"]
+            self._status()
+
+    def _handle(self, item: Any) -> None:
+        if isinstance(item, Message):
+            self.counters["received"] += 1
+            self.last_message = time.monotonic()
+            self._on_message(item)
+        elif isinstance(item, Connected):
+            log.info("connected to %s:%s (broker kept our session: %s)", self.cfg["mqtt"]["host"],
+                     self.cfg["mqtt"]["port"], item.session_present)
+            self.session.subscribe(self.subscriptions(), qos=1)
+        elif isinstance(item, Disconnected):
+            log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
+
+    def _on_message(self, msg: Message) -> None:
+        try:
+            if msg.topic.endswith("/info"):
+                self._on_info(msg)
+                self._ack(msg)
+                return
+            topic = parse_data_topic(msg.topic)
+            if topic is None or topic.leaf not in ("telemetry", "event", "state"):
+                raise BadMessage("topic is not campus/{site}/{node}/{device}/{telemetry|event|state} "
+                                 "with ids of [a-z0-9_-]")
+            if topic.leaf == "telemetry":
+                tel = decode.parse_telemetry(msg.payload, self.max_bytes)
+                self.counters["bad_values"] += tel.bad_values
+                kind = self._kind(topic)
+                if kind is None:
+                    self._hold(Held(msg, topic, tel, time.monotonic() + self.cfg["info_wait_seconds"]))
+                else:
+                    self._add(decode.telemetry_point(topic, tel, kind), msg)
+                return
+            decoded = (decode.decode_event if topic.leaf == "event" else decode.decode_state)(
+                topic, msg.payload, self.max_bytes)
+            self.counters["bad_values"] += decoded.bad_values
+            self._add(decoded.point, msg)
+        except BadMessage as exc:
+            self.counters["bad_messages"] += 1
+            log.warning("refused message on %r: %s", msg.topic[:200], exc)
+            self._ack(msg)  # refused for good: a redelivery would be refused again
+        except Exception:  # a bug must not stop the stream: count it, keep the message for a retry
+            self.counters["errors"] += 1
+            log.exception("unexpected error handling a message on %r", msg.topic[:200])
+
+    def _on_info(self, msg: Message) -> None:
+        where = decode.parse_info_topic(msg.topic)
+        if where is None:
+            raise BadMessage("info topic must be campus/{site}/{node}/info")
+        if not msg.payload:
+            return  # a retained info being cleared
+        kinds = decode.parse_info(msg.payload, self.max_bytes)
+        key = "/".join(where)
+        if self.kinds.get(key) != kinds:
+            self.kinds[key] = kinds
+            self.db.put("bridge", "kinds", self.kinds)
+            log.info("node %s: %d device(s) known", key, len(kinds))
+        if self.held:
+            waiting, self.held = self.held, deque()
+            for h in waiting:
+                kind = self._kind(h.topic)
+                if kind is None:
+                    self.held.append(h)
+                else:
+                    self._add(decode.telemetry_point(h.topic, h.tel, kind), h.msg)
+
+    def _kind(self, topic: DataTopic) -> str | None:
+        if topic.device == decode.AGENT_DEVICE:
+            return decode.AGENT_KIND
+        return self.kinds.get(f"{topic.site}/{topic.node}", {}).get(topic.device)
+
+    def _hold(self, held: Held) -> None:
+        self.held.append(held)
+        if len(self.held) > MAX_HELD:
+            self._release(self.held.popleft())
+
+    def _release_held(self, now: float) -> None:
+        while self.held and self.held[0].deadline <= now:
+            self._release(self.held.popleft())
+
+    def _release(self, h: Held) -> None:
+        self.counters["unknown_kind"] += 1
+        log.info("no info from %s/%s about %s yet: writing its telemetry as kind %s", h.topic.site,
+                 h.topic.node, h.topic.device, decode.UNKNOWN_KIND)
+        self._add(decode.telemetry_point(h.topic, h.tel, decode.UNKNOWN_KIND), h.msg)
+
+    def _add(self, point: Point, msg: Message) -> None:
+        if not self.batch:
+            self.batch_since = time.monotonic()
+        self.batch.append(point)
+        self.batch_msgs.append(msg)
+
+    def _ack(self, msg: Message) -> None:
+        if msg.qos > 0:
+            self.session.ack(msg)
+
+    # -- writing ----------------------------------------------------------------
+    def _flush(self) -> None:
+        """Make the open batch durable (database or disk buffer), then acknowledge its messages."""
+        if not self.batch:
+            return
+        points, msgs = self.batch, self.batch_msgs
+        self.batch, self.batch_msgs = [], []
+        if len(self.buffer) or not self._sink_ready():
+            self.buffer.append(points)
+            self.counters["buffered"] += len(points)
+        else:
+            try:
+                self._write(points)
+            except SinkUnavailable as exc:
+                self._sink_failed(exc)
+                self.buffer.append(points)
+                self.counters["buffered"] += len(points)
+        for m in msgs:
+            self._ack(m)
+
+    def _sink_ready(self) -> bool:
+        return self.sink_up or time.monotonic() >= self.retry_at
+
+    def _drain_buffer(self) -> None:
+        """Write the oldest buffered batches, in order, for a bounded time."""
+        until = time.monotonic() + DRAIN_SECONDS
+        while len(self.buffer) and time.monotonic() < until:
+            batches = self.buffer.oldest(max(self.cfg["batch"]["size"], 10_000))
+            points = [p for b in batches for p in b.points]
+            try:
+                self._write(points)
+            except SinkUnavailable as exc:
+                self._sink_failed(exc)
+                return
+            self.buffer.remove(batches)
+            self.counters["drained"] += len(points)
+            if not len(self.buffer):
+                log.info("disk buffer drained")
+            if not self.inbox.empty():
+                return  # new messages first; the rest of the backlog next turn
+
+    def _write(self, points: list[Point]) -> None:
+        """Write through the sink; a refused batch is halved until the refused points are found."""
+        try:
+            self.sink.write(points)
+        except SinkRejected as exc:
+            if len(points) == 1:
+                self.counters["rejected_points"] += 1
+                log.error("database refused a point (kept in the rejected table): %s", exc)
+                self.buffer.reject(points, str(exc))
+            else:
+                half = len(points) // 2
+                self._write(points[:half])
+                self._write(points[half:])
+                return
+        else:
+            self.counters["written"] += len(points)
+        if not self.sink_up:
+            log.info("database is back")
+        self.sink_up = True
+        self.retry_delay = self.cfg["retry"]["min_seconds"]
+
+    def _sink_failed(self, exc: Exception) -> None:
+        if self.sink_up:
+            log.warning("database unavailable (%s); buffering on disk", exc)
+        self.counters["write_failures"] += 1
+        self.sink_up = False
+        self.retry_at = time.monotonic() + self.retry_delay
+        self.retry_delay = min(self.retry_delay * 2, self.cfg["retry"]["max_seconds"])
+
+    def _status(self) -> None:
+        log.info("status: %s; buffered now %d, dropped from buffer %d, held %d",
+                 ", ".join(f"{k}={v}" for k, v in sorted(self.counters.items())) or "idle",
+                 len(self.buffer), self.buffer.dropped, len(self.held))
+        self.db.put("bridge", "counters", dict(self.counters))

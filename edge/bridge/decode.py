@@ -1,0 +1,181 @@
+"""From MQTT messages of the contract (edge/mqtt/topics.py, payloads.py) to points: pure functions.
+
+- telemetry ``{"ts", "seq", "values": {name: number}}`` -> measurement = the device's kind, tags site,
+  node, device, one float field per value (always float, so a reading that happens to be whole does not
+  change the field's type in InfluxDB, which would refuse the write);
+- event ``{"ts", "seq", "type", ...}`` -> measurement ``event``, tags site, node, device, type; fields: the
+  numeric and boolean ones (as floats) plus ``seq`` (integer); text fields are not written;
+- relay state ``{"on", "ts", "cause"}`` -> measurement ``state``, tags site, node, device, cause; field
+  ``on`` (1.0 / 0.0).
+
+A message that breaks the contract raises BadMessage. A single bad value (NaN, a string, a reserved name)
+is dropped from the point and counted; a telemetry message with no good value left is a BadMessage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from edge.bridge.lineproto import LineProtocolError, Point, check_name
+from edge.mqtt.topics import SEGMENT, DataTopic
+
+MIN_TS = 946_684_800_000  # 2000-01-01: an earlier clock is a node without NTP, not a reading
+MAX_TS = 4_102_444_800_000  # 2100-01-01
+UNKNOWN_KIND = "unknown"
+AGENT_DEVICE, AGENT_KIND = "agent", "agent"  # the agent's own health readings (not listed in info)
+MAX_NAME = 128
+_TYPE = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+
+
+class BadMessage(ValueError):
+    """A message that breaks the contract; the text says how."""
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    ts_ms: int
+    values: tuple[tuple[str, float], ...]
+    bad_values: int
+
+
+@dataclass(frozen=True)
+class Decoded:
+    point: Point
+    bad_values: int
+
+
+def parse_object(payload: bytes, max_bytes: int) -> dict[str, Any]:
+    if len(payload) > max_bytes:
+        raise BadMessage(f"payload is {len(payload)} bytes; the limit is {max_bytes}")
+    try:
+        obj = json.loads(payload)
+    except UnicodeDecodeError:
+        raise BadMessage("payload is not UTF-8") from None
+    except ValueError as exc:
+        raise BadMessage(f"payload is not JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise BadMessage("payload is not a JSON object")
+    return obj
+
+
+def _ts(obj: dict[str, Any]) -> int:
+    ts = obj.get("ts")
+    if isinstance(ts, float) and math.isfinite(ts) and ts.is_integer():
+        ts = int(ts)
+    if isinstance(ts, bool) or not isinstance(ts, int):
+        raise BadMessage(f"'ts' must be an integer time in epoch milliseconds, got {ts!r}"[:200])
+    if not MIN_TS <= ts < MAX_TS:
+        raise BadMessage(f"'ts' {ts} is outside 2000..2100 (epoch milliseconds?)")
+    return ts
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return 1.0 if v else 0.0
+    if isinstance(v, int | float):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _good_name(name: Any) -> bool:
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        return False
+    try:
+        check_name(name)
+    except LineProtocolError:
+        return False
+    return True
+
+
+def parse_telemetry(payload: bytes, max_bytes: int) -> Telemetry:
+    obj = parse_object(payload, max_bytes)
+    ts = _ts(obj)
+    values = obj.get("values")
+    if not isinstance(values, dict):
+        raise BadMessage("'values' must be an object of name: number")
+    good: list[tuple[str, float]] = []
+    bad = 0
+    for name, v in values.items():
+        f = None if isinstance(v, bool) else _number(v)  # the contract has no booleans in values
+        if f is None or not _good_name(name):
+            bad += 1
+        else:
+            good.append((name, f))
+    if not good:
+        raise BadMessage(f"no usable value in 'values' ({bad} refused)")
+    return Telemetry(ts, tuple(good), bad)
+
+
+def telemetry_point(topic: DataTopic, tel: Telemetry, kind: str) -> Point:
+    return Point(kind, _tags(topic), tel.values, tel.ts_ms)
+
+
+def decode_event(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
+    obj = parse_object(payload, max_bytes)
+    ts = _ts(obj)
+    etype = obj.get("type")
+    if not isinstance(etype, str) or not _TYPE.fullmatch(etype):
+        raise BadMessage(f"'type' must be text of 1..64 characters, got {etype!r}"[:200])
+    seq = obj.get("seq")
+    fields: list[tuple[str, float | int]] = []
+    bad = 0
+    if seq is not None:
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise BadMessage(f"'seq' must be a non-negative integer, got {seq!r}"[:200])
+        fields.append(("seq", seq))
+    for name, v in obj.items():
+        if name in ("ts", "seq", "type") or isinstance(v, str | dict | list) or v is None:
+            continue  # text and structures are not written (a TSDB field keeps one type)
+        f = _number(v)
+        if f is None or not _good_name(name):
+            bad += 1
+        else:
+            fields.append((name, f))
+    if not fields:
+        fields.append(("count", 1.0))  # an event with nothing numeric still needs one field
+    return Decoded(Point("event", (*_tags(topic), ("type", etype)), tuple(fields), ts), bad)
+
+
+def decode_state(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
+    obj = parse_object(payload, max_bytes)
+    ts = _ts(obj)
+    on = obj.get("on")
+    if not isinstance(on, bool):
+        raise BadMessage(f"'on' must be true or false, got {on!r}"[:200])
+    cause = obj.get("cause")
+    tags = _tags(topic)
+    if isinstance(cause, str) and SEGMENT.fullmatch(cause):
+        tags = (*tags, ("cause", cause))
+    return Decoded(Point("state", tags, (("on", 1.0 if on else 0.0),), ts), 0)
+
+
+def parse_info(payload: bytes, max_bytes: int) -> dict[str, str]:
+    """device id -> kind from a node's retained info; kinds that are not plain ids become `unknown`."""
+    obj = parse_object(payload, max_bytes)
+    devices = obj.get("devices")
+    if not isinstance(devices, list):
+        raise BadMessage("info needs 'devices', a list")
+    kinds: dict[str, str] = {}
+    for d in devices:
+        if isinstance(d, dict) and isinstance(d.get("id"), str) and SEGMENT.fullmatch(d["id"]):
+            kind = d.get("kind")
+            kinds[d["id"]] = kind if isinstance(kind, str) and SEGMENT.fullmatch(kind) else UNKNOWN_KIND
+    return kinds
+
+
+def parse_info_topic(topic: str) -> tuple[str, str] | None:
+    """(site, node) of `{root}/{site}/{node}/info`."""
+    parts = topic.split("/")
+    if len(parts) < 4 or parts[-1] != "info":
+        return None
+    site, node = parts[-3], parts[-2]
+    return (site, node) if SEGMENT.fullmatch(site) and SEGMENT.fullmatch(node) else None
+
+
+def _tags(topic: DataTopic) -> tuple[tuple[str, str], ...]:
+    return (("site", topic.site), ("node", topic.node), ("device", topic.device))

@@ -1,0 +1,112 @@
+"""Points and the InfluxDB line protocol: pure functions, tested with byte vectors.
+
+A line is ``measurement,tag=v,... field=v,... timestamp`` with the timestamp in
+milliseconds (the bridge always writes with ``precision=ms``). Escaping follows
+the InfluxDB reference: in measurements ``,`` and space; in tag keys, tag
+values and field keys ``,``, ``=`` and space; in string field values ``"``;
+backslash doubles everywhere. Newlines cannot be escaped, so names with control
+characters are refused, as are names starting with ``_`` (reserved by InfluxDB
+2) and the key ``time``.
+
+Numbers: ``bool`` -> ``true``/``false``, ``int`` -> ``12i``, ``float`` -> its
+shortest round-trip text (``21.5``, ``1e+20``). NaN and infinities are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+FieldValue = bool | int | float | str
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class LineProtocolError(ValueError):
+    """A name or value that cannot be written as line protocol."""
+
+
+@dataclass(frozen=True)
+class Point:
+    measurement: str
+    tags: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, FieldValue], ...]
+    ts_ms: int
+
+
+def check_name(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not name:
+        raise LineProtocolError(f"{what} must be a non-empty string")
+    if _CONTROL.search(name):
+        raise LineProtocolError(f"{what} {name!r} contains control characters")
+    if name.startswith("_") or name == "time":
+        raise LineProtocolError(f"{what} {name!r} is reserved by InfluxDB")
+    return name
+
+
+def _escape(text: str, specials: str) -> str:
+    out = text.replace("\\", "\\\\")
+    for ch in specials:
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def escape_measurement(name: str) -> str:
+    return _escape(check_name(name, "measurement"), ", ")
+
+
+def escape_key(name: str) -> str:
+    """Tag keys, tag values and field keys."""
+    return _escape(check_name(name, "key"), ",= ")
+
+
+def escape_tag_value(value: str) -> str:
+    if not isinstance(value, str) or not value or _CONTROL.search(value):
+        raise LineProtocolError(f"tag value {value!r} must be non-empty text without control characters")
+    return _escape(value, ",= ")
+
+
+def format_value(value: FieldValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LineProtocolError(f"{value} is not a finite number")
+        return repr(value)
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise LineProtocolError("string field values cannot contain line breaks")
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise LineProtocolError(f"cannot write a {type(value).__name__} as a field value")
+
+
+def encode(point: Point) -> str:
+    """One line, without the trailing newline. Tags are sorted by key (InfluxDB's recommendation)."""
+    if not point.fields:
+        raise LineProtocolError("a point needs at least one field")
+    if isinstance(point.ts_ms, bool) or not isinstance(point.ts_ms, int):
+        raise LineProtocolError(f"timestamp must be an integer, got {point.ts_ms!r}")
+    head = escape_measurement(point.measurement)
+    for k, v in sorted(point.tags):
+        head += f",{escape_key(k)}={escape_tag_value(v)}"
+    fields = ",".join(f"{escape_key(k)}={format_value(v)}" for k, v in point.fields)
+    return f"{head} {fields} {point.ts_ms}"
+
+
+def encode_batch(points: list[Point]) -> bytes:
+    return "\n".join(encode(p) for p in points).encode("utf-8")
+
+
+# -- compact JSON form, for the disk buffer --------------------------------------
+def to_json(points: list[Point]) -> bytes:
+    rows = [[p.measurement, [list(t) for t in p.tags], [list(f) for f in p.fields], p.ts_ms] for p in points]
+    return json.dumps(rows, separators=(",", ":"), allow_nan=False).encode()
+
+
+def from_json(data: bytes) -> list[Point]:
+    return [Point(m, tuple((k, v) for k, v in tags), tuple((k, v) for k, v in fields), ts)
+            for m, tags, fields, ts in json.loads(data)]

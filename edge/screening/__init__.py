@@ -1,0 +1,13 @@
+"""Fever screening: a pure, synchronous pipeline from thermal frames (degC) to decisions.
+
+``Pipeline.process(celsius, ts)`` runs reference correction (reference.py), face
+finding (faces.py), canthus measurement (measure.py) and tracking with decisions
+(tracking.py) on one frame and returns what happened. No threads, no I/O: the
+camera device (drivers/thermal/camera.py), the tests and the benchmark drive it.
+"""
+
+from edge.screening.config import ScreeningConfig
+from edge.screening.pipeline import FrameResult, Pipeline
+from edge.screening.tracking import Fever, Screened, TrackEnded
+
+__all__ = ["Fever", "FrameResult", "Pipeline", "ScreeningConfig", "Screened", "TrackEnded"]

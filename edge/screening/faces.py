@@ -1,0 +1,86 @@
+"""Face-like blobs in a corrected thermal frame.
+
+Skin mask (skin_min_c..skin_max_c) minus anything next to a hotter object
+(cups, heaters, their blurred rims), minus static masks and the blackbody;
+a light opening; connected components; then keep the blobs a face could make:
+width within the lens/distance range, upright (face plus neck), compact, not
+cut by the frame edge (a wall, or a person not fully in view), and with the
+internal spread of a face (hair line, nose, eyes) rather than a uniform surface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_ASPECT, MAX_ASPECT = 0.8, 2.8  # height / width: a face alone is ~1.2, with neck up to ~2.5
+MIN_FILL = 0.45  # area / bounding box
+MIN_SPREAD_C = 0.7  # p95 - p10 of the blob; sunlit walls and blackbodies are flatter
+
+
+@dataclass(frozen=True)
+class Blob:
+    x: int
+    y: int
+    w: int
+    h: int
+    area: int
+    label: int
+    cx: float
+    cy: float
+
+
+class FaceFinder:
+    def __init__(self, shape: tuple[int, int], skin_min_c: float, skin_max_c: float,
+                 widths: tuple[int, int], masks: list[tuple[int, int, int, int]]) -> None:
+        self.h, self.w = shape
+        self.lo, self.hi = float(skin_min_c), float(skin_max_c)
+        self.min_w, self.max_w = widths
+        self.keep = np.full(shape, 255, np.uint8)  # 0 where statically masked
+        for x, y, w, h in masks:
+            self.keep[max(0, y):max(0, y + h), max(0, x):max(0, x + w)] = 0
+        small = self.w < 96  # a 32x24 sensor cannot afford an opening
+        self.open_kernel = None if small else cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        margin = 1 if small else max(2, self.w // 64)
+        self.hot_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+        self.labels = np.zeros(shape, np.int32)
+        self.rejected: dict[str, int] = {}
+
+    def find(self, celsius: np.ndarray) -> list[Blob]:
+        skin = cv2.inRange(celsius, self.lo, self.hi)
+        hot = cv2.compare(celsius, self.hi, cv2.CMP_GT)
+        if cv2.countNonZero(hot):
+            cv2.bitwise_and(skin, cv2.bitwise_not(cv2.dilate(hot, self.hot_kernel)), dst=skin)
+        cv2.bitwise_and(skin, self.keep, dst=skin)
+        if self.open_kernel is not None:
+            skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, self.open_kernel)
+        n, self.labels, stats, cents = cv2.connectedComponentsWithStats(skin, connectivity=8, ltype=cv2.CV_32S)
+        out: list[Blob] = []
+        for i in range(1, n):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            why = self._reject(x, y, w, h, area)
+            if why is None:
+                roi = celsius[y:y + h, x:x + w][self.labels[y:y + h, x:x + w] == i]
+                p10, p95 = np.percentile(roi, (10, 95))
+                if p95 - p10 < MIN_SPREAD_C:
+                    why = "uniform"
+            if why is not None:
+                self.rejected[why] = self.rejected.get(why, 0) + 1
+                continue
+            out.append(Blob(x, y, w, h, area, i, float(cents[i][0]), float(cents[i][1])))
+        return out
+
+    def _reject(self, x: int, y: int, w: int, h: int, area: int) -> str | None:
+        if w < self.min_w:
+            return "small"
+        if w > self.max_w:
+            return "large"
+        if x == 0 or y == 0 or x + w >= self.w or y + h >= self.h:
+            return "edge"
+        if not MIN_ASPECT <= h / w <= MAX_ASPECT:
+            return "shape"
+        if area < MIN_FILL * w * h:
+            return "shape"
+        return None

@@ -1,0 +1,81 @@
+"""Temperature of one face: the inner-canthus band, not a single hottest pixel.
+
+The inner canthus (where the eyelids meet beside the nose) is the most stable
+skin proxy of core temperature. In a face blob (hair is below the skin range,
+so the blob starts at the hairline) the eyes lie about 0.4 face widths below
+its top; we take the band from 0.2 to 0.65 widths down, the middle 80 % of the
+width, and average its hottest few pixels (their number grows with the face's
+width), so one noisy pixel cannot make a fever. Glasses are opaque in the
+long-wave infrared: they punch cold holes into the eye band, or cut the face
+in two (forehead above, cheeks below: then skin sits right above the blob's
+top instead of hair); such a face is reported as covered, never measured.
+
+``face_max`` (for 32x24 sensors, where a face is 3-5 pixels wide and no canthus
+can be resolved) averages the hottest two pixels of the whole blob; its
+uncertainty is wide and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.screening.faces import Blob
+
+BAND = (0.2, 0.65)  # rows, in face widths below the blob's top
+EYES = (0.3, 0.55)  # where glasses would sit
+MAX_HOLES = 0.12  # share of the eye rows' span that is not skin
+
+
+@dataclass(frozen=True)
+class Measurement:
+    canthus_c: float | None  # None: eyes covered
+    pixels: int
+    covered: bool = False
+
+
+def hottest_mean(values: np.ndarray, k: int) -> float:
+    k = min(k, values.size)
+    if k <= 0:
+        return float("nan")
+    return float(np.partition(values, values.size - k)[values.size - k:].mean())
+
+
+def eyes_covered(mask: np.ndarray) -> bool:
+    """Cold holes inside the skin between the leftmost and rightmost skin pixels of the eye rows."""
+    rows = mask[mask.any(axis=1)]
+    if rows.shape[0] == 0:
+        return True
+    cols = rows.shape[1]
+    left = rows.argmax(axis=1)
+    right = cols - 1 - rows[:, ::-1].argmax(axis=1)
+    span = (right - left + 1).sum()
+    return bool(span <= 0 or 1.0 - rows.sum() / span > MAX_HOLES)
+
+
+def skin_above(labels: np.ndarray, blob: Blob) -> bool:
+    """Skin (any component) just above the blob's top across most of its middle: a forehead cut off."""
+    reach = max(2, round(0.4 * blob.w))
+    c0, c1 = blob.x + blob.w // 5, blob.x + blob.w - blob.w // 5
+    above = labels[max(0, blob.y - reach):blob.y, c0:c1]
+    return above.size > 0 and float((above > 0).any(axis=0).mean()) > 0.5
+
+
+def measure_canthus(celsius: np.ndarray, labels: np.ndarray, blob: Blob) -> Measurement:
+    w = blob.w
+    r0, r1 = blob.y + int(BAND[0] * w), blob.y + max(int(BAND[0] * w) + 1, round(BAND[1] * w))
+    c0, c1 = blob.x + int(0.1 * w), blob.x + max(int(0.1 * w) + 1, round(0.9 * w))
+    mask = labels[r0:r1, c0:c1] == blob.label
+    e0, e1 = blob.y + int(EYES[0] * w), blob.y + max(int(EYES[0] * w) + 1, round(EYES[1] * w))
+    if eyes_covered(labels[e0:e1, blob.x:blob.x + w] == blob.label) or skin_above(labels, blob):
+        return Measurement(None, 0, covered=True)
+    values = celsius[r0:r1, c0:c1][mask]
+    k = int(np.clip(round(w / 12), 2, 6))  # two canthi of a near face cover a few pixels
+    return Measurement(hottest_mean(values, k), k)
+
+
+def measure_face_max(celsius: np.ndarray, labels: np.ndarray, blob: Blob) -> Measurement:
+    sub = celsius[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w]
+    values = sub[labels[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w] == blob.label]
+    return Measurement(hottest_mean(values, 2), 2)

@@ -1,0 +1,69 @@
+"""One frame in, decisions out: the screening pipeline, pure and synchronous."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.screening import snapshot
+from edge.screening.config import CANTHUS, ScreeningConfig
+from edge.screening.faces import FaceFinder
+from edge.screening.measure import measure_canthus, measure_face_max
+from edge.screening.reference import NO_BLACKBODY, BlackbodyReference, Reference
+from edge.screening.tracking import Event, Fever, Observation, Tracker
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    reference: Reference  # says whether a blackbody backs this frame, and whether it is degraded
+    observations: list[Observation]
+    events: list[Event]
+
+
+class Pipeline:
+    """Feed it frames of one camera in order; it keeps the tracks between them."""
+
+    def __init__(self, cfg: ScreeningConfig) -> None:
+        self.cfg = cfg
+        self.reference = BlackbodyReference(cfg.blackbody) if cfg.blackbody else None
+        self.finder: FaceFinder | None = None
+        self.tracker: Tracker | None = None
+        self.measure = measure_canthus if cfg.method == CANTHUS else measure_face_max
+        self.frames = 0
+        self.last_ts = 0.0
+
+    def _setup(self, shape: tuple[int, int]) -> None:
+        masks = list(self.cfg.masks)
+        if self.cfg.blackbody is not None:  # the blackbody sits in the skin range: never a face
+            x, y, w, h = self.cfg.blackbody.roi
+            m = max(w, h)
+            masks.append((x - m, y - m, w + 2 * m, h + 2 * m))
+        widths = self.cfg.face_widths(shape[1])
+        self.finder = FaceFinder(shape, self.cfg.skin_min_c, self.cfg.skin_max_c, widths, masks)
+        self.tracker = Tracker(self.cfg, self.cfg.measure_width(shape[1]))
+
+    def process(self, celsius: np.ndarray, ts: float) -> FrameResult:
+        if celsius.ndim != 2:
+            raise ValueError(f"expected a 2-D frame, got shape {celsius.shape}")
+        if self.finder is None or self.finder.labels.shape != celsius.shape:
+            self._setup(celsius.shape)
+        assert self.finder is not None and self.tracker is not None
+        frame = np.asarray(celsius, dtype=np.float32)
+        ref = self.reference.update(frame) if self.reference else NO_BLACKBODY
+        if ref.offset_c:
+            frame = frame + np.float32(ref.offset_c)
+        blobs = self.finder.find(frame)
+        measurements = [self.measure(frame, self.finder.labels, b) for b in blobs]
+        events, observations = self.tracker.update(ts, blobs, measurements, ref)
+        if self.cfg.snapshot and any(isinstance(e, Fever) for e in events):
+            events = [dataclasses.replace(e, snapshot_png=snapshot.false_colour_png(snapshot.crop(frame, e.bbox)))
+                      if isinstance(e, Fever) else e for e in events]
+        self.frames += 1
+        self.last_ts = ts
+        return FrameResult(ref, observations, events)
+
+    def flush(self) -> list[Event]:
+        """End all tracks (end of a recording, camera stopped)."""
+        return self.tracker.flush(self.last_ts) if self.tracker else []

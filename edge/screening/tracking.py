@@ -1,0 +1,225 @@
+"""People across frames, and the decisions about them.
+
+Association is greedy nearest-centroid (faces move a few pixels per frame at a
+walking pace, and two faces are rarely closer than a face width). Per track:
+
+- a *good* frame is a measured face (wide enough, eyes not covered) on a frame
+  whose reference is not degraded; its core estimate is canthus + offset;
+- after ``min_frames`` good frames the person counts as screened; the track's
+  estimate is the second highest of its estimates (faces blur with distance,
+  so readings rise as a person comes closer; the second highest ignores one
+  outlier);
+- an estimate at or above the threshold makes the track a suspect; the next
+  ``confirm_frames`` good frames must re-measure at or above threshold -
+  hysteresis (median), else the suspicion clears;
+- a confirmed suspect alerts, once; nothing clears that;
+- a track lost for a moment and found again near its last place (similar face
+  width) is the same track; a new track appearing next to a track that has
+  alerted, within ``merge_seconds``, is that same person (it never alerts);
+- a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from edge.screening.config import ScreeningConfig
+from edge.screening.faces import Blob
+from edge.screening.measure import Measurement
+from edge.screening.reference import Reference
+
+
+@dataclass(frozen=True)
+class Screened:
+    track: int
+    temp_c: float
+    frames: int
+    blackbody: bool
+    ts: float
+
+
+@dataclass(frozen=True)
+class Fever:
+    track: int
+    temp_c: float
+    threshold_c: float
+    frames: int
+    blackbody: bool
+    uncertainty_c: float
+    ts: float
+    first_seen_ts: float
+    bbox: tuple[int, int, int, int]
+    snapshot_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class TrackEnded:
+    track: int
+    temp_c: float | None  # None: never measured well enough
+    frames: int  # good frames
+    seen: int  # frames in which the face was found
+    screened: bool
+    alerted: bool
+    covered: bool  # eyes covered (glasses) in most frames
+    blackbody: bool
+    first_seen_ts: float
+    ts: float
+
+
+Event = Screened | Fever | TrackEnded
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One face on one frame, as the tracker saw it (the benchmark matches these to ground truth)."""
+
+    track: int
+    blob: Blob
+    core_c: float | None
+    good: bool
+
+
+@dataclass
+class Track:
+    id: int
+    cx: float
+    cy: float
+    w: int
+    bbox: tuple[int, int, int, int]
+    first_ts: float
+    last_ts: float
+    seen: int = 0
+    covered: int = 0
+    readings: list[float] = field(default_factory=list)
+    confirm: list[float] = field(default_factory=list)
+    screened: bool = False
+    suspect: bool = False
+    alerted: bool = False
+    alias: bool = False  # the same person as an alerted track
+    blackbody: bool = False
+
+    def estimate(self) -> float | None:
+        if not self.readings:
+            return None
+        top = sorted(self.readings)[-2:]
+        return top[0]
+
+
+class Tracker:
+    def __init__(self, cfg: ScreeningConfig, measure_width: int) -> None:
+        self.cfg = cfg
+        self.measure_width = measure_width
+        self.active: dict[int, Track] = {}
+        self.lost: dict[int, Track] = {}
+        self._ids = itertools.count(1)
+
+    def update(self, ts: float, blobs: list[Blob], measurements: list[Measurement],
+               ref: Reference) -> tuple[list[Event], list[Observation]]:
+        events: list[Event] = []
+        observations: list[Observation] = []
+        pairs = self._associate(blobs)
+        for blob, meas in zip(blobs, measurements, strict=True):
+            track = pairs.get(blob.label) or self._new_track(ts, blob)
+            track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
+            track.bbox = (blob.x, blob.y, blob.w, blob.h)
+            track.seen += 1
+            core = None if meas.canthus_c is None else meas.canthus_c + self.cfg.canthus_offset_c
+            good = core is not None and not ref.degraded and blob.w >= self.measure_width
+            track.covered += meas.covered
+            observations.append(Observation(track.id, blob, core, good))
+            if good:
+                assert core is not None
+                track.blackbody = ref.blackbody
+                events.extend(self._decide(track, core, ts))
+        seen_now = {o.track for o in observations}
+        for tid in [t for t in self.active if t not in seen_now]:
+            if ts - self.active[tid].last_ts > self.cfg.lost_seconds:
+                self.lost[tid] = self.active.pop(tid)
+        for tid in [t for t, tr in self.lost.items() if ts - tr.last_ts > self.cfg.merge_seconds]:
+            events.append(self._ended(self.lost.pop(tid), ts))
+        return events, observations
+
+    def flush(self, ts: float) -> list[Event]:
+        """End every track (the stream is over)."""
+        tracks = list(self.active.values()) + list(self.lost.values())
+        self.active.clear()
+        self.lost.clear()
+        return [self._ended(t, ts) for t in tracks]
+
+    # -- decisions --------------------------------------------------------------------
+    def _decide(self, track: Track, core: float, ts: float) -> list[Event]:
+        cfg = self.cfg
+        out: list[Event] = []
+        track.readings.append(core)
+        est = track.estimate()
+        assert est is not None
+        if not track.screened and len(track.readings) >= cfg.min_frames:
+            track.screened = True
+            if not track.alias:
+                out.append(Screened(track.id, round(est, 2), len(track.readings), track.blackbody, ts))
+        if track.alerted or not track.screened:
+            return out
+        if not track.suspect:
+            if est >= cfg.threshold_c:
+                track.suspect, track.confirm = True, []
+            return out
+        track.confirm.append(core)
+        if len(track.confirm) < cfg.confirm_frames:
+            return out
+        confirmed = sorted(track.confirm)[len(track.confirm) // 2]
+        if confirmed >= cfg.threshold_c - cfg.hysteresis_c:
+            track.alerted = True
+            out.append(Fever(track.id, round(est, 2), cfg.threshold_c, len(track.readings), track.blackbody,
+                             cfg.uncertainty, ts, track.first_ts, track.bbox))
+        else:  # re-measured clearly below: the suspicion clears, with the readings that raised it
+            track.suspect, track.confirm = False, []
+            track.readings = [r for r in track.readings if r < cfg.threshold_c] or track.readings[-1:]
+        return out
+
+    def _ended(self, t: Track, ts: float) -> TrackEnded:
+        est = t.estimate() if t.screened else None
+        return TrackEnded(t.id, None if est is None else round(est, 2), len(t.readings), t.seen,
+                          t.screened and not t.alias, t.alerted and not t.alias, t.covered * 2 > t.seen,
+                          t.blackbody, t.first_ts, ts)
+
+    # -- association ------------------------------------------------------------------
+    def _associate(self, blobs: list[Blob]) -> dict[int, Track]:
+        """label -> existing track, nearest pairs first."""
+        cands = []
+        for b in blobs:
+            for t in self.active.values():
+                d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
+                if d <= 0.6 * max(t.w, b.w) + 3 and _similar(t.w, b.w):
+                    cands.append((d, b.label, t.id))
+        cands.sort()
+        out: dict[int, Track] = {}
+        used: set[int] = set()
+        for _, label, tid in cands:
+            if label not in out and tid not in used:
+                out[label] = self.active[tid]
+                used.add(tid)
+        return out
+
+    def _new_track(self, ts: float, blob: Blob) -> Track:
+        def near(t: Track, reach: float) -> bool:
+            d = ((blob.cx - t.cx) ** 2 + (blob.cy - t.cy) ** 2) ** 0.5
+            return d <= reach * max(t.w, blob.w) and _similar(t.w, blob.w)
+
+        back = [t for t in self.lost.values() if near(t, 1.0)]
+        if back:  # the same face, lost for a few frames
+            track = min(back, key=lambda t: ts - t.last_ts)
+            del self.lost[track.id]
+            self.active[track.id] = track
+            return track
+        track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts)
+        recent = [t for t in [*self.active.values(), *self.lost.values()]
+                  if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)]
+        if recent:
+            track.alerted = track.alias = True
+        self.active[track.id] = track
+        return track
+
+
+def _similar(a: int, b: int) -> bool:
+    return 0.5 <= a / max(b, 1) <= 2.0
