@@ -189,7 +189,8 @@ class Agent:
         elif isinstance(item, Connected):
             self._on_connected(item)
         elif isinstance(item, Disconnected):
-            log.warning("broker connection lost (%s); outbox keeps what is measured", item.reason)
+            if not self._stop.is_set():
+                log.warning("broker connection lost (%s); outbox keeps what is measured", item.reason)
             self._offline_since = time.monotonic()
             self.online.clear()
 

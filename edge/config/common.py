@@ -27,7 +27,7 @@ TLS = Obj(
 
 MQTT = Obj(
     {
-        "host": Field(Str(min_len=1), "broker host name or address; `embedded` starts a local Mosquitto",
+        "host": Field(Str(min_len=1), "broker host name or address",
                       default="127.0.0.1"),
         "port": Field(Int(min=1, max=65535), "broker port", default=1883),
         "username": Field(Str(), "user name, if the broker asks for one"),

@@ -227,12 +227,18 @@ def describe(spec: Spec, indent: int = 0) -> list[str]:
         kind = s.doc_type
         if isinstance(s, Enum):
             kind = "one of " + " | ".join(f"`{c}`" for c in s.choices)
+        elif isinstance(s, ListOf) and isinstance(s.item, Enum):
+            kind = "list of " + " | ".join(f"`{c}`" for c in s.item.choices)
         elif isinstance(s, ListOf):
             kind = f"list of {s.item.doc_type}"
         elif isinstance(s, Int | Float) and (s.min is not None or s.max is not None):
             kind += f" in [{'' if s.min is None else s.min}, {'' if s.max is None else s.max}]"
-        req = "required" if f.required else (
-            f"default `{f.default}`" if f.default is not MISSING and not callable(f.default) else "optional")
+        if f.required:
+            req = "required"
+        elif f.default is MISSING or callable(f.default):
+            req = "optional"
+        else:
+            req = f"default `{_show(f.default) if isinstance(f.default, bool) else f.default}`"
         lines.append(f"{pad}- `{name}` ({kind}, {req}): {f.doc}".rstrip(": "))
         inner = s.item if isinstance(s, ListOf) else s
         if isinstance(inner, Obj):

@@ -1,0 +1,52 @@
+"""Render docs/config.md from the schemas themselves, so the reference cannot drift.
+
+    python -m edge.config.docs > docs/config.md
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from drivers import catalog
+from edge.config.agent import AGENT, DEVICE_COMMON
+from edge.config.schema import Obj, describe
+
+
+def render() -> str:
+    out = [
+        "# Configuration reference",
+        "",
+        "Generated from the schemas in `edge/config/` and each driver's `SPEC` by "
+        "`python -m edge.config.docs > docs/config.md`; a test keeps it current.",
+        "Unknown keys are errors. `campus-edge check-config FILE` reports every mistake with its place and exits 2.",
+        "",
+        "## Agent (`campus-edge agent -c FILE`)",
+        "",
+        *describe(AGENT),
+        "",
+        "## Device entries",
+        "",
+        "Every device has:",
+        "",
+        *describe(Obj(DEVICE_COMMON)),
+        "",
+        "and the keys of its driver:",
+    ]
+    for (kind, driver), module in sorted(catalog.CATALOG.items()):
+        spec = catalog.spec_for(kind, driver)
+        out += ["", f"### `kind: {kind}`, `driver: {driver}` ({module})", ""]
+        if spec.doc:
+            out += [spec.doc, ""]
+        out += describe(Obj(spec.fields))
+    try:
+        bridge = importlib.import_module("edge.bridge.config")
+    except ModuleNotFoundError:
+        bridge = None
+    spec = getattr(bridge, "BRIDGE", None)
+    if isinstance(spec, Obj):
+        out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(spec)]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
