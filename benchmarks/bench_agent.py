@@ -92,8 +92,13 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def start_agent(tmp: Path, port: int, node: str, devices: list[dict]) -> subprocess.Popen:
-    cfg = {"site": "bench", "node": node, "mqtt": {"host": "127.0.0.1", "port": port},
-           "storage": {"path": str(tmp / f"{node}.db")}, "devices": devices}
+    cfg = {
+        "site": "bench",
+        "node": node,
+        "mqtt": {"host": "127.0.0.1", "port": port},
+        "storage": {"path": str(tmp / f"{node}.db")},
+        "devices": devices,
+    }
     f = tmp / f"{node}.yaml"
     f.write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "CAMPUS_EDGE_LOG": "warning"}
@@ -119,9 +124,15 @@ def telemetry_rate(tmp: Path, port: int, n: int) -> float:
     from edge.config.agent import AGENT
     from edge.config.schema import validate
 
-    cfg = validate(AGENT, {"site": "bench", "node": f"rate-{uuid.uuid4().hex[:4]}",
-                           "mqtt": {"host": "127.0.0.1", "port": port},
-                           "storage": {"path": str(tmp / f"rate-{uuid.uuid4().hex[:6]}.db")}})
+    cfg = validate(
+        AGENT,
+        {
+            "site": "bench",
+            "node": f"rate-{uuid.uuid4().hex[:4]}",
+            "mqtt": {"host": "127.0.0.1", "port": port},
+            "storage": {"path": str(tmp / f"rate-{uuid.uuid4().hex[:6]}.db")},
+        },
+    )
     agent = Agent(cfg, Resources())
     t = threading.Thread(target=agent.run, daemon=True)
     t.start()
@@ -172,8 +183,9 @@ def raw_rate(port: int, n: int) -> float:
     p = client(port)
     t0 = time.perf_counter()
     for i in range(n):
-        payload = json.dumps({"ts": int(time.time() * 1000), "seq": i,
-                              "values": {"energy_kwh": 1234.5 + i, "power_w": 800.0}})
+        payload = json.dumps(
+            {"ts": int(time.time() * 1000), "seq": i, "values": {"energy_kwh": 1234.5 + i, "power_w": 800.0}}
+        )
         p.publish("bench/raw", payload, qos=1)
     done.wait(120)
     elapsed = time.perf_counter() - t0
@@ -200,19 +212,31 @@ def main() -> None:
     broker = Mosquitto(tmp / "mosquitto").start()
     echo = subprocess.Popen([sys.executable, "-c", ECHO, str(broker.port)], stdout=subprocess.PIPE, text=True)
     echo.stdout.readline()
-    relays = [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17},
-              {"id": "light", "kind": "relay", "driver": "gpio", "pin": 27}]
+    relays = [
+        {"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17},
+        {"id": "light", "kind": "relay", "driver": "gpio", "pin": 27},
+    ]
     agent = start_agent(tmp, broker.port, "rtt", relays)
     try:
         wait_online(broker.port, "rtt")
         raw_p50, raw_p99, cmd_p50, cmd_p99 = [], [], [], []
         for _ in range(args.runs):
-            raw = round_trips(broker.port, "bench/echo/in", "bench/echo/out", lambda k: k.encode(),
-                              lambda payload, key: payload == key.encode(), args.commands)
+            raw = round_trips(
+                broker.port,
+                "bench/echo/in",
+                "bench/echo/out",
+                lambda k: k.encode(),
+                lambda payload, key: payload == key.encode(),
+                args.commands,
+            )
             cmd = round_trips(
-                broker.port, "campus/bench/rtt/ac/set", "campus/bench/rtt/ac/reply",
+                broker.port,
+                "campus/bench/rtt/ac/set",
+                "campus/bench/rtt/ac/reply",
                 lambda k: json.dumps({"id": k, "action": "toggle"}),
-                lambda payload, key: json.loads(payload).get("id") == key, args.commands)
+                lambda payload, key: json.loads(payload).get("id") == key,
+                args.commands,
+            )
             raw_p50.append(pct(raw, 50))
             raw_p99.append(pct(raw, 99))
             cmd_p50.append(pct(cmd, 50))
@@ -231,10 +255,15 @@ def main() -> None:
         echo.terminate()
         broker.kill()
     med = statistics.median
-    print(f"command round trip   p50 {med(cmd_p50):6.2f} ms  p99 {med(cmd_p99):6.2f} ms  "
-          f"(n={args.commands} x {args.runs} runs)")
-    print(f"raw MQTT round trip  p50 {med(raw_p50):6.2f} ms  p99 {med(raw_p99):6.2f} ms  (paho -> echo -> paho)")
-    print(f"  ratio command/raw  p50 {med(cmd_p50) / med(raw_p50):5.2f}x  p99 {med(cmd_p99) / med(raw_p99):5.2f}x")
+    print(
+        f"command round trip   p50 {med(cmd_p50):6.2f} ms  p99 {med(cmd_p99):6.2f} ms  "
+        f"(n={args.commands} x {args.runs} runs)"
+    )
+    print(
+        f"raw MQTT round trip  p50 {med(raw_p50):6.2f} ms  p99 {med(raw_p99):6.2f} ms  (paho -> echo -> paho)"
+    )
+    r50, r99 = med(cmd_p50) / med(raw_p50), med(cmd_p99) / med(raw_p99)
+    print(f"  ratio command/raw  p50 {r50:5.2f}x  p99 {r99:5.2f}x")
     print(f"telemetry via outbox {med(rates):8.0f} msg/s  (durable: fsync per message, PUBACK before delete)")
     print(f"raw paho QoS 1       {med(raws):8.0f} msg/s  ratio {med(rates) / med(raws):.2f}")
     print(f"idle agent, 2 relays: peak RSS {rss / 1024:.1f} MiB")

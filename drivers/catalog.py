@@ -13,6 +13,13 @@ from drivers.base import DriverSpec
 
 CATALOG: dict[tuple[str, str], str] = {
     ("relay", "gpio"): "drivers.relay.gpio",
+    ("thermal_camera", "replay"): "drivers.thermal.replay",
+    ("thermal_camera", "uvc_p2pro"): "drivers.thermal.uvc_p2pro",
+    ("thermal_camera", "lepton"): "drivers.thermal.lepton",
+    ("thermal_camera", "mlx90640"): "drivers.thermal.mlx90640",
+    ("electricity_meter", "dlt645"): "drivers.dlt645.meter",
+    ("electricity_meter", "modbus"): "drivers.modbus.meter",
+    ("water_meter", "pulse"): "drivers.pulse.meter",
 }
 
 

@@ -36,7 +36,9 @@ class Mosquitto:
     def __init__(self, workdir: str | Path, port: int | None = None) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
-            raise FileNotFoundError("mosquitto is not installed (apt-get install mosquitto mosquitto-clients)")
+            raise FileNotFoundError(
+                "mosquitto is not installed (apt-get install mosquitto mosquitto-clients)"
+            )
         self.exe = exe
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -60,9 +62,10 @@ class Mosquitto:
         )
 
     def start(self) -> Mosquitto:
-        log = open(self.dir / "mosquitto.log", "ab")
-        self.proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdout=log, stderr=log,
-                                     start_new_session=True)
+        with open(self.dir / "mosquitto.log", "ab") as log:  # the child keeps its own copy of the fd
+            self.proc = subprocess.Popen(
+                [self.exe, "-c", str(self.conf)], stdout=log, stderr=log, start_new_session=True
+            )
         wait_port(self.host, self.port)
         return self
 

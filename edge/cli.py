@@ -21,8 +21,10 @@ EXIT_CONFIG = 2
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
 
 
 def pin_factory_from_env() -> Any:
@@ -72,8 +74,11 @@ def cmd_switch(args: argparse.Namespace) -> int:
     cfg = load_agent_config(args.config)
     topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
     cid = uuid.uuid4().hex
-    command: dict[str, Any] = {"id": cid, "action": args.action,
-                               "expires": int((time.time() + args.timeout) * 1000)}
+    command: dict[str, Any] = {
+        "id": cid,
+        "action": args.action,
+        "expires": int((time.time() + args.timeout) * 1000),
+    }
     if args.action == "pulse":
         if args.seconds is None:
             print("pulse needs --seconds", file=sys.stderr)
@@ -89,7 +94,9 @@ def cmd_switch(args: argparse.Namespace) -> int:
     if m.get("username"):
         client.username_pw_set(m["username"], m.get("password"))
     if m.get("tls"):
-        client.tls_set(ca_certs=m["tls"].get("ca"), certfile=m["tls"].get("cert"), keyfile=m["tls"].get("key"))
+        client.tls_set(
+            ca_certs=m["tls"].get("ca"), certfile=m["tls"].get("cert"), keyfile=m["tls"].get("key")
+        )
 
     def on_connect(c, u, flags, rc, props):
         if not rc.is_failure:
@@ -116,8 +123,10 @@ def cmd_switch(args: argparse.Namespace) -> int:
     client.loop_start()
     try:
         if not subscribed.wait(args.timeout):
-            print(f"no answer from the broker at {m['host']}:{m['port']} within {args.timeout:g} s",
-                  file=sys.stderr)
+            print(
+                f"no answer from the broker at {m['host']}:{m['port']} within {args.timeout:g} s",
+                file=sys.stderr,
+            )
             return 1
         client.publish(topics.device(args.device, "set"), json.dumps(command), qos=1)
         if not done.wait(args.timeout):
@@ -133,25 +142,37 @@ def cmd_switch(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="campus-edge", description="IoT edge controller for school campuses.")
     p.add_argument("--version", action="version", version=f"campus-edge {__version__}")
-    p.add_argument("--log-level", default=os.environ.get("CAMPUS_EDGE_LOG", "info"),
-                   help="debug, info, warning or error (default: info)")
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("CAMPUS_EDGE_LOG", "info"),
+        help="debug, info, warning or error (default: info)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    a = sub.add_parser("agent", help="run an agent: devices, commands, outbox",
-                       description="Run the agent described by a config file until SIGTERM/SIGINT. "
-                       "GPIOZERO_PIN_FACTORY=mock runs relays and pulse meters on gpiozero's mock pins.")
+    a = sub.add_parser(
+        "agent",
+        help="run an agent: devices, commands, outbox",
+        description="Run the agent described by a config file until SIGTERM/SIGINT. "
+        "GPIOZERO_PIN_FACTORY=mock runs relays and pulse meters on gpiozero's mock pins.",
+    )
     a.add_argument("-c", "--config", required=True, metavar="FILE", help="agent config (YAML)")
     a.set_defaults(func=cmd_agent)
 
-    c = sub.add_parser("check-config", help="validate an agent config and exit",
-                       description="Validate an agent config file: prints every mistake with its place "
-                       "and exits 2, or prints OK and exits 0.")
+    c = sub.add_parser(
+        "check-config",
+        help="validate an agent config and exit",
+        description="Validate an agent config file: prints every mistake with its place "
+        "and exits 2, or prints OK and exits 0.",
+    )
     c.add_argument("file", metavar="FILE")
     c.set_defaults(func=cmd_check_config)
 
-    s = sub.add_parser("switch", help="switch a device through MQTT and print the reply",
-                       description="Send a command with a fresh id to DEVICE on the node of the config file "
-                       "and wait for its reply. Exit 0 when the reply says ok, 1 on ok:false or timeout.")
+    s = sub.add_parser(
+        "switch",
+        help="switch a device through MQTT and print the reply",
+        description="Send a command with a fresh id to DEVICE on the node of the config file "
+        "and wait for its reply. Exit 0 when the reply says ok, 1 on ok:false or timeout.",
+    )
     s.add_argument("-c", "--config", required=True, metavar="FILE", help="the node's agent config (YAML)")
     s.add_argument("device", metavar="DEVICE")
     s.add_argument("action", choices=("on", "off", "toggle", "pulse"))

@@ -87,7 +87,11 @@ class Feed:
                 self.events[body.get("type", "?")] += 1
                 extra = {k: v for k, v in body.items() if k not in ("ts", "seq", "type", "snapshot_png")}
                 shown = json.dumps(extra)[:150]
-                png = f" (+{len(body['snapshot_png'])} chars of false-colour PNG)" if "snapshot_png" in body else ""
+                png = (
+                    f" (+{len(body['snapshot_png'])} chars of false-colour PNG)"
+                    if "snapshot_png" in body
+                    else ""
+                )
                 self.say(f"EVENT {body.get('type')} at {where}: {shown}{png}")
             elif leaf == "reply":
                 self.replies[body.get("id") or ""] = body
@@ -100,8 +104,11 @@ class Feed:
     def command(self, topic: str, action: str) -> str:
         cid = f"demo-{uuid.uuid4().hex[:6]}"
         self.say(f"phone app -> {topic}: {action}")
-        self.client.publish(topic, json.dumps({"id": cid, "action": action,
-                                               "expires": int(time.time() * 1000) + 30_000}), qos=1)
+        self.client.publish(
+            topic,
+            json.dumps({"id": cid, "action": action, "expires": int(time.time() * 1000) + 30_000}),
+            qos=1,
+        )
         return cid
 
     def close(self) -> None:
@@ -131,9 +138,11 @@ def run_demo(args: argparse.Namespace) -> int:
         path = workdir / f"{name}.yaml"
         path.write_text(yaml.safe_dump(_override(cfg, (broker.host, broker.port), workdir, name)))
         role = "bridge" if name == "bridge" else "agent"
-        log = open(workdir / f"{name}.log", "wb")
-        procs.append((name, subprocess.Popen([*cli, role, "-c", str(path)], env=env, stdout=log,
-                                             stderr=subprocess.STDOUT, cwd=workdir)))
+        with open(workdir / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen(
+                [*cli, role, "-c", str(path)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+            )
+        procs.append((name, proc))
     feed = Feed(broker.host, broker.port, t0)
     try:
         script = [
@@ -158,7 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
         for _, p in reversed(procs):
             if p.poll() is None:
                 p.terminate()
-        for name, p in procs:
+        for _, p in procs:
             try:
                 p.wait(20)
             except subprocess.TimeoutExpired:
@@ -173,19 +182,30 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {n:4d} event(s) of type {kind}")
     print("\n== what the bridge stored (campus-edge history) ==")
     for device in ("mh-primary/meter-room/meter-block-a", "mh-primary/meter-room/water-main"):
-        r = subprocess.run([*cli, "history", device, "--db", str(workdir / "history.db"), "--since", "1h"],
-                           capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [*cli, "history", device, "--db", str(workdir / "history.db"), "--since", "1h"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         lines = r.stdout.strip().splitlines()
-        print(f"$ campus-edge history {device} --db {workdir / 'history.db'} --since 1h   ({len(lines)} lines)")
+        print(
+            f"$ campus-edge history {device} --db {workdir / 'history.db'} --since 1h   ({len(lines)} lines)"
+        )
         for line in lines[:4] + (["  ..."] if len(lines) > 5 else []) + lines[-1:] * (len(lines) > 4):
             print("  " + line)
     return 0
 
 
 def add_parsers(sub: Any) -> None:
-    d = sub.add_parser("demo", help="run the simulated campus on this machine",
-                       description=__doc__.split("\n\n")[1].replace("\n", " "))
+    d = sub.add_parser(
+        "demo",
+        help="run the simulated campus on this machine",
+        description=__doc__.split("\n\n")[1].replace("\n", " "),
+    )
     d.add_argument("--seconds", type=float, default=60.0, help="how long to run (default 60)")
-    d.add_argument("--workdir", default="var/demo", help="where configs, databases and logs go (default var/demo)")
+    d.add_argument(
+        "--workdir", default="var/demo", help="where configs, databases and logs go (default var/demo)"
+    )
     d.add_argument("--people", type=int, default=30, help="people in the synthetic gate queue (default 30)")
     d.set_defaults(func=run_demo)

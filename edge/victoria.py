@@ -28,12 +28,20 @@ class VictoriaMetrics:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> VictoriaMetrics:
-        log = open(self.dir / "vm.log", "ab")
-        self.proc = subprocess.Popen(
-            [self.exe, f"-httpListenAddr=127.0.0.1:{self.port}", f"-storageDataPath={self.dir / 'data'}",
-             "-retentionPeriod=100y", "-search.latencyOffset=0s", "-loggerLevel=ERROR"],
-            stdout=log, stderr=log, start_new_session=True,
-        )
+        with open(self.dir / "vm.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    self.exe,
+                    f"-httpListenAddr=127.0.0.1:{self.port}",
+                    f"-storageDataPath={self.dir / 'data'}",
+                    "-retentionPeriod=100y",
+                    "-search.latencyOffset=0s",
+                    "-loggerLevel=ERROR",
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

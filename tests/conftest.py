@@ -59,13 +59,21 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "c
 class MqttProbe:
     """A paho client for tests: subscribes, records every message, publishes."""
 
-    def __init__(self, broker: Mosquitto, topics: list[str] | None = None, client_id: str | None = None,
-                 persistent: bool = False) -> None:
+    def __init__(
+        self,
+        broker: Mosquitto,
+        topics: list[str] | None = None,
+        client_id: str | None = None,
+        persistent: bool = False,
+    ) -> None:
         self.messages: queue.Queue = queue.Queue()
         self.seen: list[mqtt.MQTTMessage] = []
         self._lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"probe-{uuid.uuid4().hex[:8]}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"probe-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
         self._subscribed = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._subscribed.set()
@@ -100,10 +108,14 @@ class MqttProbe:
     def json_on(self, topic: str) -> list[dict]:
         return [json.loads(m.payload) for m in self.on(topic)]
 
-    def wait_json(self, topic: str, predicate: Callable[[dict], bool] = lambda _: True,
-                  timeout: float = 10.0) -> dict:
-        return wait_for(lambda: next((p for p in self.json_on(topic) if predicate(p)), None), timeout,
-                        f"a matching message on {topic}")
+    def wait_json(
+        self, topic: str, predicate: Callable[[dict], bool] = lambda _: True, timeout: float = 10.0
+    ) -> dict:
+        return wait_for(
+            lambda: next((p for p in self.json_on(topic) if predicate(p)), None),
+            timeout,
+            f"a matching message on {topic}",
+        )
 
     def close(self) -> None:
         self.client.disconnect()
@@ -167,13 +179,21 @@ def agent_config(broker: Mosquitto, tmp_path: Path, devices: list[dict], **extra
 
 
 @pytest.fixture
-def run_agent(broker: Mosquitto, tmp_path: Path, pin_factory: MockFactory) -> Iterator[Callable[..., RunningAgent]]:
+def run_agent(
+    broker: Mosquitto, tmp_path: Path, pin_factory: MockFactory
+) -> Iterator[Callable[..., RunningAgent]]:
     """run_agent(devices, **config) starts an agent against the test broker; stopped after the test."""
     running: list[RunningAgent] = []
 
-    def start(devices: list[dict] | None = None, cfg: dict[str, Any] | None = None, wait_online: bool = True,
-              **extra: Any) -> RunningAgent:
-        ra = RunningAgent(cfg or agent_config(broker, tmp_path, devices or [], **extra), pin_factory, wait_online)
+    def start(
+        devices: list[dict] | None = None,
+        cfg: dict[str, Any] | None = None,
+        wait_online: bool = True,
+        **extra: Any,
+    ) -> RunningAgent:
+        ra = RunningAgent(
+            cfg or agent_config(broker, tmp_path, devices or [], **extra), pin_factory, wait_online
+        )
         running.append(ra)
         return ra
 

@@ -29,12 +29,19 @@ FAILSAFE = Obj(
 
 FIELDS = {
     "pin": Field(Int(min=0, max=53), "GPIO number (BCM) wired to the relay's input", required=True),
-    "active_high": Field(Bool(), "true if a high pin closes the relay; false for active-low boards",
-                         default=True),
-    "initial": Field(Enum(choices=("off", "on", "restore")),
-                     "state at start-up; `restore` takes the last state from storage", default="off"),
-    "safe_state": Field(Enum(choices=("off", "on", "keep")),
-                        "state when the agent stops; `keep` leaves the relay as it is", default="off"),
+    "active_high": Field(
+        Bool(), "true if a high pin closes the relay; false for active-low boards", default=True
+    ),
+    "initial": Field(
+        Enum(choices=("off", "on", "restore")),
+        "state at start-up; `restore` takes the last state from storage",
+        default="off",
+    ),
+    "safe_state": Field(
+        Enum(choices=("off", "on", "keep")),
+        "state when the agent stops; `keep` leaves the relay as it is",
+        default="off",
+    ),
     "failsafe": Field(FAILSAFE, "optional: switch to a set state when the broker is gone too long"),
     "max_pulse_seconds": Field(Float(min=0.1, max=86400), "longest `pulse` command accepted", default=3600.0),
 }
@@ -61,8 +68,12 @@ class GpioRelay:
 
     def start(self) -> None:
         # initial_value is applied before the pin becomes an output: no glitch at boot.
-        self._out = OutputDevice(self._pin, active_high=self._active_high, initial_value=self.initial_on(),
-                                 pin_factory=self._factory)
+        self._out = OutputDevice(
+            self._pin,
+            active_high=self._active_high,
+            initial_value=self.initial_on(),
+            pin_factory=self._factory,
+        )
 
     def set_on(self, on: bool) -> None:
         assert self._out is not None, "relay not started"
@@ -82,5 +93,10 @@ class GpioRelay:
             self._out = None
 
 
-SPEC = DriverSpec(kind="relay", driver="gpio", fields=FIELDS, build=GpioRelay,
-                  doc="relay on a GPIO pin (gpiozero OutputDevice)")
+SPEC = DriverSpec(
+    kind="relay",
+    driver="gpio",
+    fields=FIELDS,
+    build=GpioRelay,
+    doc="relay on a GPIO pin (gpiozero OutputDevice)",
+)

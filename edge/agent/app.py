@@ -57,15 +57,20 @@ class DeviceContextImpl:
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
         topic = self.agent.topics.device(self.device_id, "telemetry")
-        self.agent.outbox.append(self.device_id, "telemetry", topic,
-                                 lambda seq: payloads.dumps(payloads.telemetry(ts, seq, values)))
+        self.agent.outbox.append(
+            self.device_id,
+            "telemetry",
+            topic,
+            lambda seq: payloads.dumps(payloads.telemetry(ts, seq, values)),
+        )
         self.agent.wake()
 
     def event(self, type_: str, fields: dict[str, Any], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
         topic = self.agent.topics.device(self.device_id, "event")
-        self.agent.outbox.append(self.device_id, "event", topic,
-                                 lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields)))
+        self.agent.outbox.append(
+            self.device_id, "event", topic, lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields))
+        )
         self.agent.wake()
 
     def state(self, state: dict[str, Any]) -> None:
@@ -100,8 +105,11 @@ class Agent:
         self.switching = Switching(self.db, self.commands, switches, now_ms)
         self.retained: dict[str, dict[str, Any]] = {}  # device -> last retained state
         self.session = MqttSession(
-            cfg["mqtt"], client_id_for(cfg), self.inbox,
-            will=Will(self.topics.status, b"offline"), max_inflight=PUMP_WINDOW,
+            cfg["mqtt"],
+            client_id_for(cfg),
+            self.inbox,
+            will=Will(self.topics.status, b"offline"),
+            max_inflight=PUMP_WINDOW,
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
         self._sent_upto = 0
@@ -118,8 +126,12 @@ class Agent:
     def start(self) -> None:
         for dev_id, dev in self.devices.items():
             dev.start()
-            log.info("device %s (%s/%s) started", dev_id, self.configs[dev_id]["kind"],
-                     self.configs[dev_id]["driver"])
+            log.info(
+                "device %s (%s/%s) started",
+                dev_id,
+                self.configs[dev_id]["kind"],
+                self.configs[dev_id]["driver"],
+            )
         self.retained.update(self.switching.boot())
         self.commands.prune()
         self.session.start()
@@ -197,8 +209,13 @@ class Agent:
     def _on_connected(self, ev: Connected) -> None:
         session = int(self.db.get("agent", "session", 0)) + 1
         self.db.put("agent", "session", session)
-        log.info("connected to %s:%s (session %d, broker kept our session: %s)", self.cfg["mqtt"]["host"],
-                 self.cfg["mqtt"]["port"], session, ev.session_present)
+        log.info(
+            "connected to %s:%s (session %d, broker kept our session: %s)",
+            self.cfg["mqtt"]["host"],
+            self.cfg["mqtt"]["port"],
+            session,
+            ev.session_present,
+        )
         self._offline_since = None
         self._failsafe_done.clear()
         self._sub_mid = self.session.subscribe(self.topics.subscriptions())
@@ -225,8 +242,11 @@ class Agent:
         if room <= 0:
             oldest = min(sent for _, sent in self._inflight.values())
             if time.monotonic() - oldest > STALL_SECONDS:
-                log.warning("%d messages unacknowledged for %.0f s: sending them again", len(self._inflight),
-                            STALL_SECONDS)
+                log.warning(
+                    "%d messages unacknowledged for %.0f s: sending them again",
+                    len(self._inflight),
+                    STALL_SECONDS,
+                )
                 self._inflight.clear()
                 self._sent_upto = 0
             return
@@ -279,7 +299,9 @@ class Agent:
             return
         for device in devices:
             if device not in self.devices:
-                reply = payloads.reply_error(cmd.id, f"no device {device!r} on node {self.cfg['node']}", now_ms())
+                reply = payloads.reply_error(
+                    cmd.id, f"no device {device!r} on node {self.cfg['node']}", now_ms()
+                )
                 self._publish_outcome(Outcome(device, reply, None), respond)
                 continue
             self._publish_outcome(self.switching.execute(device, cmd), respond)
@@ -310,7 +332,9 @@ class Agent:
             }
             for device in sorted(targets & set(self.switching.switches)):
                 log.info("schedule %s: %s %s", entry["at"], device, entry["action"])
-                self._publish_outcome(self.switching.switch(device, entry["action"] == "on", "schedule"), None)
+                self._publish_outcome(
+                    self.switching.switch(device, entry["action"] == "on", "schedule"), None
+                )
 
     def _failsafe(self) -> None:
         if self._offline_since is None:
@@ -322,7 +346,9 @@ class Agent:
                 self._failsafe_done.add(device)
                 want = fs["state"] == "on"
                 if sw.is_on() != want:
-                    log.warning("broker gone for %.0f s: %s to failsafe state %s", offline, device, fs["state"])
+                    log.warning(
+                        "broker gone for %.0f s: %s to failsafe state %s", offline, device, fs["state"]
+                    )
                     self._publish_outcome(self.switching.switch(device, want, "failsafe"), None)
 
     def _health(self) -> None:

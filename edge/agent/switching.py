@@ -28,8 +28,9 @@ class Outcome:
 
 
 class Switching:
-    def __init__(self, db: Database, commands: CommandLog, switches: dict[str, Switch],
-                 now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, db: Database, commands: CommandLog, switches: dict[str, Switch], now_ms: Callable[[], int]
+    ) -> None:
         self.db = db
         self.commands = commands
         self.switches = switches
@@ -55,16 +56,27 @@ class Switching:
         if sw is None:
             return self._refuse(device, cmd, f"device {device!r} takes no switch commands", now)
         if cmd.expires_ms is not None and cmd.expires_ms < now:
-            return self._refuse(device, cmd, f"command expired {now - cmd.expires_ms} ms ago; not executed", now)
+            return self._refuse(
+                device, cmd, f"command expired {now - cmd.expires_ms} ms ago; not executed", now
+            )
         limit = getattr(sw, "config", {}).get("max_pulse_seconds", 3600.0)
         if cmd.action == "pulse" and cmd.seconds is not None and cmd.seconds > limit:
-            return self._refuse(device, cmd, f"pulse of {cmd.seconds:g} s is longer than the limit of {limit:g} s",
-                                now)
+            return self._refuse(
+                device, cmd, f"pulse of {cmd.seconds:g} s is longer than the limit of {limit:g} s", now
+            )
         on = {"on": True, "off": False, "pulse": True}.get(cmd.action, not sw.is_on())
-        return self.switch(device, on, "command", cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None)
+        return self.switch(
+            device, on, "command", cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None
+        )
 
-    def switch(self, device: str, on: bool, cause: str, cmd: Command | None = None,
-               pulse_seconds: float | None = None) -> Outcome:
+    def switch(
+        self,
+        device: str,
+        on: bool,
+        cause: str,
+        cmd: Command | None = None,
+        pulse_seconds: float | None = None,
+    ) -> Outcome:
         """Drive the relay and record the result (and the command's reply) in one transaction."""
         now = self.now_ms()
         sw = self.switches[device]

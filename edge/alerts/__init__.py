@@ -1,4 +1,4 @@
-"""Alerts learned from meter readings: water leaks (leak.py) and after-hours electricity waste (after_hours.py).
+"""Alerts learned from meter readings: water leaks (leak.py), after-hours electricity waste (after_hours.py).
 
 Detectors are pure: feed ``(ts_ms, values)`` in, get ``Alert`` objects out;
 their whole memory is a JSON-able dict (``to_state`` / ``from_state``) that the

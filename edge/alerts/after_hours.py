@@ -58,11 +58,14 @@ class AfterHoursDetector:
             self.recent, self.night = [], None  # meter replaced or clock stepped: start over
         dt = local(ts_ms, self.tz)
         self._learn(ts_ms, dt, energy)
+        if self.school_time(dt):
+            self.recent, self.episode = [[ts_ms, energy]], None  # the after-hours window starts at closing
+            return []
         self.recent.append([ts_ms, energy])
         window_ms = self.cfg["min_minutes"] * 60_000
         while len(self.recent) > 2 and ts_ms - self.recent[1][0] >= window_ms:
             self.recent.pop(0)
-        return self._check(ts_ms, dt, window_ms)
+        return self._check(ts_ms, window_ms)
 
     def _learn(self, ts_ms: int, dt: datetime, energy: float) -> None:
         inside = self.base_window.contains(minute_of_day(dt))
@@ -74,7 +77,8 @@ class AfterHoursDetector:
             span_h = (t1 - t0) / 3_600_000
             window_h = ((self.base_window.end - self.base_window.start) % 1440) / 60
             if span_h >= 0.5 * window_h:
-                self.history = (self.history + [[name, (e1 - e0) * 1000 / span_h]])[-self.cfg["baseline_nights"]:]
+                keep = self.cfg["baseline_nights"]
+                self.history = (self.history + [[name, (e1 - e0) * 1000 / span_h]])[-keep:]
             self.night = None
         if inside:
             if self.night is None:
@@ -82,13 +86,11 @@ class AfterHoursDetector:
             else:
                 self.night[3], self.night[4] = ts_ms, energy
 
-    def _check(self, ts_ms: int, dt: datetime, window_ms: float) -> list[Alert]:
+    def _check(self, ts_ms: int, window_ms: float) -> list[Alert]:
         baseload = self.baseload()
         first = self.recent[0]
         span = ts_ms - first[0]
-        if self.school_time(dt) or baseload is None or span < 0.9 * window_ms:
-            if self.school_time(dt):
-                self.episode = None
+        if baseload is None or span < window_ms:
             return []
         power = (self.recent[-1][1] - first[1]) * 1000 / (span / 3_600_000)
         limit = self.threshold(baseload)

@@ -6,6 +6,10 @@ from edge.alerts.common import DATE, DAYS, WINDOW, Window
 from edge.config.schema import Enum, Field, Float, Int, ListOf, Obj, Str
 
 
+def _at(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
 def _check_zone(entry: dict, path: str, errors: list[str]) -> None:
     if entry.get("timezone"):
         from zoneinfo import ZoneInfo
@@ -13,14 +17,14 @@ def _check_zone(entry: dict, path: str, errors: list[str]) -> None:
         try:
             ZoneInfo(entry["timezone"])
         except Exception:
-            errors.append(f"{path}.timezone: unknown time zone {entry['timezone']!r}")
+            errors.append(f"{_at(path, 'timezone')}: unknown time zone {entry['timezone']!r}")
 
 
 def _check_window(key: str):
     def check(entry: dict, path: str, errors: list[str]) -> None:
         w = Window.parse(entry[key])
         if w.start == w.end:
-            errors.append(f"{path}.{key}: the window is empty")
+            errors.append(f"{_at(path, key)}: the window is empty")
     return check
 
 
@@ -49,8 +53,8 @@ LEAK = Obj(
         "nights": Field(Int(min=1, max=30), "consecutive high nights before a `leak` alert", default=2),
         "continuous_hours": Field(Int(min=2, max=168), "flow in every one of this many hours in a row "
                                   "(no zero-flow hour) is a leak", default=24),
-        "burst_lpm": Field(Float(positive=True), "flow above this (L/min) for `burst_minutes` alerts at once; "
-                           "leave out to disable"),
+        "burst_lpm": Field(Float(positive=True), "flow above this (L/min) for `burst_minutes` alerts at "
+                           "once; leave out to disable"),
         "burst_minutes": Field(Float(min=0), "see burst_lpm", default=5.0),
         "timezone": TIMEZONE,
     },
@@ -65,9 +69,10 @@ AFTER_HOURS = Obj(
         "holidays": Field(ListOf(DATE), "dates the school is closed all day", default=list),
         "baseload_window": Field(WINDOW, "when the overnight baseload is learned (local time)",
                                  default="01:00-05:00"),
-        "baseline_nights": Field(Int(min=3, max=365), "nights the baseload is learned from (median)", default=28),
-        "min_nights": Field(Int(min=1, max=365), "nights needed before alerts start (unless baseload_w is set)",
-                            default=3),
+        "baseline_nights": Field(Int(min=3, max=365), "nights the baseload is learned from (median)",
+                                 default=28),
+        "min_nights": Field(Int(min=1, max=365),
+                            "nights needed before alerts start (unless baseload_w is set)", default=3),
         "baseload_w": Field(Float(min=0), "fixed baseload in W instead of a learned one"),
         "factor": Field(Float(min=1), "alert above baseload x factor ...", default=1.5),
         "margin_w": Field(Float(min=0), "... and at least this many W above the baseload", default=300.0),

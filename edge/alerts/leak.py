@@ -144,7 +144,8 @@ class LeakDetector:
                                       "min_flow_lpm": round(least / 60, 3)})]
 
     def _close_night(self, ts_ms: int) -> list[Alert]:
-        full = [acc for acc in self.buckets.values() if acc[1] >= MIN_COVERAGE * self.cfg["bucket_minutes"] * 60]
+        need = MIN_COVERAGE * self.cfg["bucket_minutes"] * 60
+        full = [acc for acc in self.buckets.values() if acc[1] >= need]
         night, self.night, self.buckets = self.night, None, {}
         if not full:
             return []  # the meter was away: no figure for this night

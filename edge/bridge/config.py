@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.config.common import ID, MQTT, load
-from edge.config.schema import MISSING, Bool, Enum, Field, Float, Int, Obj, Spec, Str, _show
+from edge.config.schema import MISSING, Bool, Enum, Field, Float, Int, ListOf, Obj, Str, _show
 
 SINK_TYPES = ("influxdb", "sqlite")
 
@@ -29,10 +29,20 @@ SQLITE_FIELDS: dict[str, Field] = {
 }
 
 
-class Sink(Spec):
-    """`type` picks which other keys are allowed, so a misplaced key is named as such."""
+SINK_TYPE = Field(Enum(choices=SINK_TYPES), "where points go", default="sqlite")
 
-    doc_type = "mapping"
+
+class Sink(Obj):
+    """`type` picks which other keys are allowed, so a misplaced key is named as such.
+
+    As an Obj it holds every key of every type, which is what the generated reference lists."""
+
+    def __init__(self) -> None:
+        super().__init__({"type": SINK_TYPE,
+                          **{k: Field(f.spec, f"(influxdb) {f.doc}", f.required, f.default)
+                             for k, f in INFLUX_FIELDS.items()},
+                          **{k: Field(f.spec, f"(sqlite) {f.doc}", f.required, f.default)
+                             for k, f in SQLITE_FIELDS.items()}})
 
     def check(self, value: Any, path: str, errors: list[str]) -> Any:
         if value is None:
@@ -44,8 +54,7 @@ class Sink(Spec):
             return self.fail(f"{path}.type", errors,
                              f"expected one of {', '.join(SINK_TYPES)}, got {_show(kind)}")
         fields = INFLUX_FIELDS if kind == "influxdb" else SQLITE_FIELDS
-        spec = Obj({"type": Field(Enum(choices=SINK_TYPES), "where points go", default="sqlite"), **fields})
-        return spec.check(value, path, errors)
+        return Obj({"type": SINK_TYPE, **fields}).check(value, path, errors)
 
 
 STORAGE = Obj(
@@ -95,8 +104,9 @@ def _default(spec: Obj) -> Any:
 
 BRIDGE = Obj(
     {
-        "mqtt": Field(MQTT, "how to reach the broker (as in the agent's config); use a fixed client_id and a "
-                      "long session_expiry", default=_default(MQTT)),
+        "mqtt": Field(MQTT, "how to reach the broker (as in the agent's config); client_id defaults to "
+                      "ce-bridge-<host name>; give every bridge its own, and a long session_expiry",
+                      default=_default(MQTT)),
         "share_group": Field(ID, "MQTT v5 shared subscription group: bridges with the same group split the "
                              "stream between them; leave out for a single bridge"),
         "sink": Field(Sink(), "where points go: `{type: influxdb, url, token, org, bucket}` or "
@@ -108,8 +118,10 @@ BRIDGE = Obj(
                                    "yet waits this long for its node's info, then is written as kind "
                                    "`unknown`",
                                    default=10.0),
-        "max_payload_bytes": Field(Int(min=256, max=16 * 1024 * 1024), "larger messages are refused",
-                                   default=65536),
+        "max_payload_bytes": Field(Int(min=256, max=16 * 1024 * 1024), "larger messages are refused "
+                                   "(a fever event carries a small PNG snapshot)", default=262_144),
+        "event_tags": Field(ListOf(ID), "text fields of events written as tags (short, few values)",
+                            default=lambda: ["reason"]),
         "status_seconds": Field(Float(min=1, max=86400), "how often counters are logged", default=60.0),
     },
     check_whole=_check_bridge,

@@ -4,9 +4,10 @@
   node, device, one float field per value (always float, so a reading that happens to be whole does not
   change the field's type in InfluxDB, which would refuse the write);
 - event ``{"ts", "seq", "type", ...}`` -> measurement ``event``, tags site, node, device, type; fields: the
-  numeric and boolean ones (as floats) plus ``seq`` (integer); text fields are not written;
+  numeric and boolean ones (as floats) plus ``seq`` (integer); text fields named in ``tag_fields``
+  (config ``event_tags``, e.g. a leak's ``reason``) become tags, other text is not written;
 - relay state ``{"on", "ts", "cause"}`` -> measurement ``state``, tags site, node, device, cause; field
-  ``on`` (1.0 / 0.0).
+  ``on`` (1.0 / 0.0). Other devices' retained state (no ``on``: meters' latest values) is not written.
 
 A message that breaks the contract raises BadMessage. A single bad value (NaN, a string, a reserved name)
 is dropped from the point and counted; a telemetry message with no good value left is a BadMessage.
@@ -18,6 +19,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from edge.bridge.lineproto import LineProtocolError, Point, check_name
@@ -82,8 +84,9 @@ def _number(v: Any) -> float | None:
     return None
 
 
-def _good_name(name: Any) -> bool:
-    if not isinstance(name, str) or len(name) > MAX_NAME:
+@lru_cache(maxsize=65536)  # value names repeat on every message
+def _good_name(name: str) -> bool:
+    if len(name) > MAX_NAME:
         return False
     try:
         check_name(name)
@@ -115,7 +118,8 @@ def telemetry_point(topic: DataTopic, tel: Telemetry, kind: str) -> Point:
     return Point(kind, _tags(topic), tel.values, tel.ts_ms)
 
 
-def decode_event(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
+def decode_event(topic: DataTopic, payload: bytes, max_bytes: int,
+                 tag_fields: tuple[str, ...] = ()) -> Decoded:
     obj = parse_object(payload, max_bytes)
     ts = _ts(obj)
     etype = obj.get("type")
@@ -123,12 +127,16 @@ def decode_event(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
         raise BadMessage(f"'type' must be text of 1..64 characters, got {etype!r}"[:200])
     seq = obj.get("seq")
     fields: list[tuple[str, float | int]] = []
+    tags = [*_tags(topic), ("type", etype)]
     bad = 0
     if seq is not None:
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise BadMessage(f"'seq' must be a non-negative integer, got {seq!r}"[:200])
         fields.append(("seq", seq))
     for name, v in obj.items():
+        if name in tag_fields and isinstance(v, str) and _TYPE.fullmatch(v) and name not in dict(tags):
+            tags.append((name, v))
+            continue
         if name in ("ts", "seq", "type") or isinstance(v, str | dict | list) or v is None:
             continue  # text and structures are not written (a TSDB field keeps one type)
         f = _number(v)
@@ -138,11 +146,17 @@ def decode_event(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
             fields.append((name, f))
     if not fields:
         fields.append(("count", 1.0))  # an event with nothing numeric still needs one field
-    return Decoded(Point("event", (*_tags(topic), ("type", etype)), tuple(fields), ts), bad)
+    return Decoded(Point("event", tuple(tags), tuple(fields), ts), bad)
 
 
-def decode_state(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded:
+def decode_state(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded | None:
+    """A relay's state as a point; None for the retained state of other devices (a meter's latest values,
+    a camera's online flag), which is not a state change and repeats what telemetry and events carry."""
+    if not payload:
+        return None  # a retained state being cleared
     obj = parse_object(payload, max_bytes)
+    if "on" not in obj:
+        return None
     ts = _ts(obj)
     on = obj.get("on")
     if not isinstance(on, bool):
@@ -177,5 +191,6 @@ def parse_info_topic(topic: str) -> tuple[str, str] | None:
     return (site, node) if SEGMENT.fullmatch(site) and SEGMENT.fullmatch(node) else None
 
 
+@lru_cache(maxsize=65536)
 def _tags(topic: DataTopic) -> tuple[tuple[str, str], ...]:
     return (("site", topic.site), ("node", topic.node), ("device", topic.device))

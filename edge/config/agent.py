@@ -27,8 +27,9 @@ DEVICE_COMMON: dict[str, Field] = {
     "kind": Field(Str(), "what the device is: " + ", ".join(sorted(catalog.kinds())), required=True),
     "driver": Field(Str(), "which driver talks to it (see the driver table below)", required=True),
     "name": Field(Str(), "a human-readable name (shown in the birth message and dashboards)"),
-    "groups": Field(ListOf(ID), "command groups this device answers (campus/{site}/group/{group}/set)",
-                    default=list),
+    "groups": Field(
+        ListOf(ID), "command groups this device answers (campus/{site}/group/{group}/set)", default=list
+    ),
 }
 
 
@@ -45,10 +46,15 @@ class DeviceEntry(Spec):
         if kind is None or driver is None:
             return Obj(DEVICE_COMMON).check(value, path, errors)
         if kind not in kinds:
-            return self.fail(f"{path}.kind", errors, f"unknown kind {_show(kind)} (known: {', '.join(sorted(kinds))})")
+            return self.fail(
+                f"{path}.kind", errors, f"unknown kind {_show(kind)} (known: {', '.join(sorted(kinds))})"
+            )
         if driver not in kinds[kind]:
-            return self.fail(f"{path}.driver", errors,
-                             f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})")
+            return self.fail(
+                f"{path}.driver",
+                errors,
+                f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})",
+            )
         spec = catalog.spec_for(kind, driver)
         return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check).check(value, path, errors)
 
@@ -91,24 +97,39 @@ def _check_schedule(entry: dict, path: str, errors: list[str]) -> None:
 
 SCHEDULE = Obj(
     {
-        "at": Field(Str(pattern=r"([01]\d|2[0-3]):[0-5]\d", hint="expected a time HH:MM"),
-                    "local time of day", required=True),
-        "days": Field(ListOf(Enum(choices=DAYS), min_len=1), "days of the week", default=lambda: list(DAYS[:5])),
+        "at": Field(
+            Str(pattern=r"([01]\d|2[0-3]):[0-5]\d", hint="expected a time HH:MM"),
+            "local time of day",
+            required=True,
+        ),
+        "days": Field(
+            ListOf(Enum(choices=DAYS), min_len=1), "days of the week", default=lambda: list(DAYS[:5])
+        ),
         "action": Field(Enum(choices=("on", "off")), "what to do", required=True),
         "devices": Field(ListOf(ID), "device ids on this node", default=list),
         "groups": Field(ListOf(ID), "groups (every device on this node listing one)", default=list),
-        "skip_dates": Field(ListOf(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="expected a date YYYY-MM-DD")),
-                            "holidays: dates on which this entry does not run", default=list),
+        "skip_dates": Field(
+            ListOf(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="expected a date YYYY-MM-DD")),
+            "holidays: dates on which this entry does not run",
+            default=list,
+        ),
     },
     check_whole=_check_schedule,
 )
 
 STORAGE = Obj(
     {
-        "path": Field(Str(min_len=1), "SQLite file for the outbox, command log and device state",
-                      default="/var/lib/campus-edge/agent.db"),
-        "max_outbox": Field(Int(min=100), "messages kept while the broker is away; when full the oldest "
-                            "telemetry is dropped first (events last), and counted", default=200_000),
+        "path": Field(
+            Str(min_len=1),
+            "SQLite file for the outbox, command log and device state",
+            default="/var/lib/campus-edge/agent.db",
+        ),
+        "max_outbox": Field(
+            Int(min=100),
+            "messages kept while the broker is away; when full the oldest "
+            "telemetry is dropped first (events last), and counted",
+            default=200_000,
+        ),
     }
 )
 
@@ -117,10 +138,16 @@ AGENT = Obj(
         "site": Field(ID, "site (school) id, part of every topic", required=True),
         "node": Field(ID, "this node's id, unique on the site", required=True),
         "mqtt": Field(MQTT, "how to reach the broker", default=lambda: MQTT.check({}, "mqtt", [])),
-        "storage": Field(STORAGE, "where the agent keeps what must survive a restart",
-                         default=lambda: STORAGE.check({}, "storage", [])),
-        "health_seconds": Field(Float(min=1, max=3600), "how often the agent publishes its own health "
-                                "(device `agent`)", default=60.0),
+        "storage": Field(
+            STORAGE,
+            "where the agent keeps what must survive a restart",
+            default=lambda: STORAGE.check({}, "storage", []),
+        ),
+        "health_seconds": Field(
+            Float(min=1, max=3600),
+            "how often the agent publishes its own health (device `agent`)",
+            default=60.0,
+        ),
         "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
         "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
         "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),

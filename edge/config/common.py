@@ -27,18 +27,21 @@ TLS = Obj(
 
 MQTT = Obj(
     {
-        "host": Field(Str(min_len=1), "broker host name or address",
-                      default="127.0.0.1"),
+        "host": Field(Str(min_len=1), "broker host name or address", default="127.0.0.1"),
         "port": Field(Int(min=1, max=65535), "broker port", default=1883),
         "username": Field(Str(), "user name, if the broker asks for one"),
         "password": Field(Str(), "password, if the broker asks for one"),
         "tls": Field(TLS, "TLS settings; leave out for a plain connection"),
         "keepalive": Field(Int(min=5, max=3600), "seconds between keep-alive pings", default=30),
-        "session_expiry": Field(Int(min=0, max=7 * 86400),
-                                "seconds the broker keeps our session (and queued commands) while we are away",
-                                default=3600),
-        "client_id": Field(Str(pattern=r"[A-Za-z0-9_.-]{1,64}", hint="letters, digits, '_', '.', '-'"),
-                           "fixed client id; defaults to one derived from site and node"),
+        "session_expiry": Field(
+            Int(min=0, max=7 * 86400),
+            "seconds the broker keeps our session (and queued commands) while we are away",
+            default=3600,
+        ),
+        "client_id": Field(
+            Str(pattern=r"[A-Za-z0-9_.-]{1,64}", hint="letters, digits, '_', '.', '-'"),
+            "fixed client id; defaults to one derived from site and node",
+        ),
         "root": Field(TOPIC_ROOT, "root of every topic", default="campus"),
     }
 )

@@ -1,6 +1,6 @@
 """Render docs/config.md from the schemas themselves, so the reference cannot drift.
 
-    python -m edge.config.docs > docs/config.md
+python -m edge.config.docs > docs/config.md
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ def render() -> str:
         "",
         "Generated from the schemas in `edge/config/` and each driver's `SPEC` by "
         "`python -m edge.config.docs > docs/config.md`; a test keeps it current.",
-        "Unknown keys are errors. `campus-edge check-config FILE` reports every mistake with its place and exits 2.",
+        "Unknown keys are errors. `campus-edge check-config FILE` reports every mistake with its place "
+        "and exits 2.",
         "",
         "## Agent (`campus-edge agent -c FILE`)",
         "",

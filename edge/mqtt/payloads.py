@@ -44,7 +44,9 @@ def parse_command(payload: bytes) -> Command:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PayloadError(f"command is neither ON/OFF/TOGGLE nor JSON ({exc.msg} at char {exc.pos})") from None
+        raise PayloadError(
+            f"command is neither ON/OFF/TOGGLE nor JSON ({exc.msg} at char {exc.pos})"
+        ) from None
     if not isinstance(obj, dict):
         raise PayloadError("command JSON must be an object")
     unknown = sorted(set(obj) - {"id", "action", "seconds", "expires"})
@@ -67,7 +69,9 @@ def parse_command(payload: bytes) -> Command:
     expires = obj.get("expires")
     if expires is not None and (not _is_number(expires) or expires < 0):
         raise PayloadError("'expires' must be a time in epoch milliseconds")
-    return Command(action=action, id=cid, seconds=seconds, expires_ms=None if expires is None else int(expires))
+    return Command(
+        action=action, id=cid, seconds=seconds, expires_ms=None if expires is None else int(expires)
+    )
 
 
 def _is_number(v: Any) -> bool:

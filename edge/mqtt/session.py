@@ -103,8 +103,12 @@ class MqttSession:
             self.client.username_pw_set(settings["username"], settings.get("password"))
         tls = settings.get("tls")
         if tls:
-            self.client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"),
-                                tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            self.client.tls_set(
+                ca_certs=tls.get("ca"),
+                certfile=tls.get("cert"),
+                keyfile=tls.get("key"),
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
             self.client.tls_insecure_set(bool(tls.get("insecure")))
         if will is not None:
             self.client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
@@ -139,15 +143,20 @@ class MqttSession:
         props = getattr(msg, "properties", None)
         rt = getattr(props, "ResponseTopic", None) if props else None
         cd = getattr(props, "CorrelationData", None) if props else None
-        self.inbox.put(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg))
+        self.inbox.put(
+            Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg)
+        )
 
     # -- owner's API ------------------------------------------------------------
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = int(self.settings.get("session_expiry", 3600))
         self.client.connect_async(
-            self.settings["host"], int(self.settings["port"]), keepalive=int(self.settings.get("keepalive", 30)),
-            clean_start=False, properties=props,
+            self.settings["host"],
+            int(self.settings["port"]),
+            keepalive=int(self.settings.get("keepalive", 30)),
+            clean_start=False,
+            properties=props,
         )
         self.client.loop_start()
 
@@ -158,8 +167,14 @@ class MqttSession:
         rc, mid = self.client.subscribe([(t, qos) for t in topics])
         return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
 
-    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
-                response_to: tuple[str, bytes | None] | None = None) -> int | None:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 1,
+        retain: bool = False,
+        response_to: tuple[str, bytes | None] | None = None,
+    ) -> int | None:
         """Publish; returns the message id (its PUBACK arrives as Published) or None if not sent."""
         props = None
         if response_to is not None and response_to[1] is not None:

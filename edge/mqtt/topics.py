@@ -54,11 +54,11 @@ def parse_inbound(topics: Topics, topic: str) -> Inbound | None:
         return Inbound("node", topics.node)
     prefix = f"{topics.base}/"
     if topic.startswith(prefix) and topic.endswith("/set"):
-        device = topic[len(prefix):-4]
+        device = topic[len(prefix) : -4]
         return Inbound("device", device) if SEGMENT.fullmatch(device) else None
     gprefix = f"{topics.root}/{topics.site}/group/"
     if topic.startswith(gprefix) and topic.endswith("/set"):
-        group = topic[len(gprefix):-4]
+        group = topic[len(gprefix) : -4]
         return Inbound("group", group) if SEGMENT.fullmatch(group) else None
     return None
 

@@ -3,12 +3,14 @@
 The inner canthus (where the eyelids meet beside the nose) is the most stable
 skin proxy of core temperature. In a face blob (hair is below the skin range,
 so the blob starts at the hairline) the eyes lie about 0.4 face widths below
-its top; we take the band from 0.2 to 0.65 widths down, the middle 80 % of the
-width, and average its hottest few pixels (their number grows with the face's
-width), so one noisy pixel cannot make a fever. Glasses are opaque in the
-long-wave infrared: they punch cold holes into the eye band, or cut the face
-in two (forehead above, cheeks below: then skin sits right above the blob's
-top instead of hair); such a face is reported as covered, never measured.
+its top; we take the band from 0.2 to 0.65 widths down and the middle 60 % of
+the width (the canthi sit within 0.1 widths of the middle; a face merged at
+the side stays out), and average its hottest few pixels (their number grows
+with the face's width), so one noisy pixel cannot make a fever. Glasses are
+opaque in the long-wave infrared: they punch cold holes into the eye band, or
+cut the face in two (forehead above, cheeks below: then a flat piece of skin
+sits right above the blob's top instead of hair); such a face is reported as
+covered, never measured.
 
 ``face_max`` (for 32x24 sensors, where a face is 3-5 pixels wide and no canthus
 can be resolved) averages the hottest two pixels of the whole blob; its
@@ -35,11 +37,23 @@ class Measurement:
     covered: bool = False
 
 
+SPIKE_C = 0.5  # a lone pixel this much above the next hottest is a defect or noise, not a canthus
+
+
 def hottest_mean(values: np.ndarray, k: int) -> float:
-    k = min(k, values.size)
-    if k <= 0:
+    """Mean of the k hottest values, after dropping up to two lone spikes.
+
+    There are two canthi and the optics spread each over a few pixels, so a real
+    hot spot never stands alone more than SPIKE_C above its runner-up.
+    """
+    n = min(k + 2, values.size)
+    if n <= 0:
         return float("nan")
-    return float(np.partition(values, values.size - k)[values.size - k:].mean())
+    top = np.sort(np.partition(values, values.size - n)[values.size - n:])[::-1]
+    start = 0
+    while start < 2 and start + 1 < top.size and top[start] - top[start + 1] > SPIKE_C:
+        start += 1
+    return float(top[start:start + k].mean())
 
 
 def eyes_covered(mask: np.ndarray) -> bool:
@@ -54,28 +68,38 @@ def eyes_covered(mask: np.ndarray) -> bool:
     return bool(span <= 0 or 1.0 - rows.sum() / span > MAX_HOLES)
 
 
-def skin_above(labels: np.ndarray, blob: Blob) -> bool:
-    """Skin (any component) just above the blob's top across most of its middle: a forehead cut off."""
-    reach = max(2, round(0.4 * blob.w))
-    c0, c1 = blob.x + blob.w // 5, blob.x + blob.w - blob.w // 5
-    above = labels[max(0, blob.y - reach):blob.y, c0:c1]
-    return above.size > 0 and float((above > 0).any(axis=0).mean()) > 0.5
+def forehead_above(labels: np.ndarray, stats: np.ndarray, blob: Blob) -> bool:
+    """A wide, flat skin component just above the blob and centred on it: a forehead cut off by glasses.
+
+    (A smaller face behind, peeking over a head, is taller than wide, or off centre.)
+    """
+    reach = max(2, round(0.35 * blob.w))
+    above = labels[max(0, blob.y - reach):blob.y, blob.x:blob.x + blob.w]
+    centre = blob.x + blob.w / 2
+    for label in np.unique(above):
+        if label == 0 or label == blob.label:  # our own label above us: a head behind, cut off
+            continue
+        x, _, w, h, _ = stats[label]
+        if w >= 0.45 * blob.w and h < w and abs(x + w / 2 - centre) <= 0.25 * blob.w:
+            return True
+    return False
 
 
-def measure_canthus(celsius: np.ndarray, labels: np.ndarray, blob: Blob) -> Measurement:
+def measure_canthus(celsius: np.ndarray, labels: np.ndarray, stats: np.ndarray, blob: Blob) -> Measurement:
     w = blob.w
     r0, r1 = blob.y + int(BAND[0] * w), blob.y + max(int(BAND[0] * w) + 1, round(BAND[1] * w))
-    c0, c1 = blob.x + int(0.1 * w), blob.x + max(int(0.1 * w) + 1, round(0.9 * w))
+    c0, c1 = blob.x + int(0.2 * w), blob.x + max(int(0.2 * w) + 1, round(0.8 * w))
     mask = labels[r0:r1, c0:c1] == blob.label
     e0, e1 = blob.y + int(EYES[0] * w), blob.y + max(int(EYES[0] * w) + 1, round(EYES[1] * w))
-    if eyes_covered(labels[e0:e1, blob.x:blob.x + w] == blob.label) or skin_above(labels, blob):
+    if eyes_covered(labels[e0:e1, blob.x:blob.x + w] == blob.label) or forehead_above(labels, stats, blob):
         return Measurement(None, 0, covered=True)
     values = celsius[r0:r1, c0:c1][mask]
     k = int(np.clip(round(w / 12), 2, 6))  # two canthi of a near face cover a few pixels
     return Measurement(hottest_mean(values, k), k)
 
 
-def measure_face_max(celsius: np.ndarray, labels: np.ndarray, blob: Blob) -> Measurement:
+def measure_face_max(celsius: np.ndarray, labels: np.ndarray, stats: np.ndarray, blob: Blob) -> Measurement:
     sub = celsius[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w]
     values = sub[labels[blob.y:blob.y + blob.h, blob.x:blob.x + blob.w] == blob.label]
     return Measurement(hottest_mean(values, 2), 2)
+

@@ -51,19 +51,26 @@ class Pipeline:
             self._setup(celsius.shape)
         assert self.finder is not None and self.tracker is not None
         frame = np.asarray(celsius, dtype=np.float32)
+        if not np.isfinite(frame.sum()):  # NaN / inf (a broken pixel or decoder): cold, never skin
+            frame = np.where(np.isfinite(frame), frame, np.float32(self.cfg.skin_min_c - 10.0))
         ref = self.reference.update(frame) if self.reference else NO_BLACKBODY
         if ref.offset_c:
             frame = frame + np.float32(ref.offset_c)
         blobs = self.finder.find(frame)
-        measurements = [self.measure(frame, self.finder.labels, b) for b in blobs]
-        events, observations = self.tracker.update(ts, blobs, measurements, ref)
-        if self.cfg.snapshot and any(isinstance(e, Fever) for e in events):
-            events = [dataclasses.replace(e, snapshot_png=snapshot.false_colour_png(snapshot.crop(frame, e.bbox)))
-                      if isinstance(e, Fever) else e for e in events]
+        measurements = [self.measure(frame, self.finder.labels, self.finder.stats, b) for b in blobs]
+        events, observations = self.tracker.update(ts, blobs, measurements, ref, frame)
+        if any(isinstance(e, Fever) for e in events):
+            events = _with_snapshots(events)
         self.frames += 1
         self.last_ts = ts
         return FrameResult(ref, observations, events)
 
     def flush(self) -> list[Event]:
         """End all tracks (end of a recording, camera stopped)."""
-        return self.tracker.flush(self.last_ts) if self.tracker else []
+        return _with_snapshots(self.tracker.flush(self.last_ts)) if self.tracker else []
+
+
+def _with_snapshots(events: list[Event]) -> list[Event]:
+    """Encode each alert's crop as a false-colour PNG, and drop the crop."""
+    return [dataclasses.replace(e, crop=None, snapshot_png=snapshot.false_colour_png(e.crop))
+            if isinstance(e, Fever) and e.crop is not None else e for e in events]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.screening.config import Blackbody
+from edge.screening.numeric import quantiles
 
 WINDOW = 5
 MAX_SPREAD_C = 0.6  # p90 - p10 inside the ROI; a blackbody is uniform
@@ -46,11 +47,12 @@ class BlackbodyReference:
         roi = celsius[y:y + h, x:x + w]
         if roi.size == 0:
             return Reference(0.0, blackbody=True, degraded=True)
-        lo, med, hi = np.percentile(roi, (10, 50, 90))
+        lo, med, hi = quantiles(roi, (0.1, 0.5, 0.9))
         if hi - lo > MAX_SPREAD_C:  # occluded or not there: keep the last good offset
             return Reference(self._offset or 0.0, blackbody=True, degraded=True, roi_c=float(med))
         self._medians.append(float(med))
         smoothed = float(np.median(self._medians))
         self._offset = self.bb.temp_c - smoothed
-        unstable = len(self._medians) < min(3, WINDOW) or max(self._medians) - min(self._medians) > MAX_WANDER_C
+        wander = max(self._medians) - min(self._medians)
+        unstable = len(self._medians) < min(3, WINDOW) or wander > MAX_WANDER_C
         return Reference(self._offset, blackbody=True, degraded=unstable, roi_c=float(med))

@@ -9,10 +9,14 @@ walking pace, and two faces are rarely closer than a face width). Per track:
   estimate is the second highest of its estimates (faces blur with distance,
   so readings rise as a person comes closer; the second highest ignores one
   outlier);
-- an estimate at or above the threshold makes the track a suspect; the next
+- a reading at or above the threshold makes the track a suspect; the next
   ``confirm_frames`` good frames must re-measure at or above threshold -
-  hysteresis (median), else the suspicion clears;
-- a confirmed suspect alerts, once; nothing clears that;
+  hysteresis (median), else the suspicion clears (with the readings that
+  raised it); a confirmed suspect alerts once it is screened and its estimate
+  is at or above the threshold; a suspect that leaves the
+  view (faces are best resolved just before they pass the camera) with at
+  least one such re-measurement is decided on what was re-measured;
+- an alert is given once per track; nothing clears that;
 - a track lost for a moment and found again near its last place (similar face
   width) is the same track; a new track appearing next to a track that has
   alerted, within ``merge_seconds``, is that same person (it never alerts);
@@ -24,6 +28,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from edge.screening import snapshot
 from edge.screening.config import ScreeningConfig
 from edge.screening.faces import Blob
 from edge.screening.measure import Measurement
@@ -49,8 +56,8 @@ class Fever:
     uncertainty_c: float
     ts: float
     first_seen_ts: float
-    bbox: tuple[int, int, int, int]
-    snapshot_png: bytes | None = None
+    crop: np.ndarray | None = field(default=None, repr=False)  # degC around the face, for the snapshot
+    snapshot_png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class TrackEnded:
 
 
 Event = Screened | Fever | TrackEnded
+
+REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ class Track:
     alerted: bool = False
     alias: bool = False  # the same person as an alerted track
     blackbody: bool = False
+    crop: np.ndarray | None = None
 
     def estimate(self) -> float | None:
         if not self.readings:
@@ -114,10 +124,15 @@ class Tracker:
         self.lost: dict[int, Track] = {}
         self._ids = itertools.count(1)
 
-    def update(self, ts: float, blobs: list[Blob], measurements: list[Measurement],
-               ref: Reference) -> tuple[list[Event], list[Observation]]:
+    def update(self, ts: float, blobs: list[Blob], measurements: list[Measurement], ref: Reference,
+               frame: np.ndarray | None = None) -> tuple[list[Event], list[Observation]]:
         events: list[Event] = []
         observations: list[Observation] = []
+        for tid in [t for t, tr in self.active.items() if ts - tr.last_ts > self.cfg.lost_seconds]:
+            self.lost[tid] = track = self.active.pop(tid)
+            events.extend(self._last_chance(track, ts))
+        for tid in [t for t, tr in self.lost.items() if ts - tr.last_ts > self.cfg.merge_seconds]:
+            events.append(self._ended(self.lost.pop(tid), ts))  # gone for good: not revived below
         pairs = self._associate(blobs)
         for blob, meas in zip(blobs, measurements, strict=True):
             track = pairs.get(blob.label) or self._new_track(ts, blob)
@@ -132,20 +147,19 @@ class Tracker:
                 assert core is not None
                 track.blackbody = ref.blackbody
                 events.extend(self._decide(track, core, ts))
-        seen_now = {o.track for o in observations}
-        for tid in [t for t in self.active if t not in seen_now]:
-            if ts - self.active[tid].last_ts > self.cfg.lost_seconds:
-                self.lost[tid] = self.active.pop(tid)
-        for tid in [t for t, tr in self.lost.items() if ts - tr.last_ts > self.cfg.merge_seconds]:
-            events.append(self._ended(self.lost.pop(tid), ts))
+                if track.suspect and frame is not None and self.cfg.snapshot:
+                    track.crop = snapshot.crop(frame, track.bbox).copy()
         return events, observations
 
     def flush(self, ts: float) -> list[Event]:
         """End every track (the stream is over)."""
+        events: list[Event] = []
+        for t in self.active.values():
+            events.extend(self._last_chance(t, ts))
         tracks = list(self.active.values()) + list(self.lost.values())
         self.active.clear()
         self.lost.clear()
-        return [self._ended(t, ts) for t in tracks]
+        return events + [self._ended(t, ts) for t in tracks]
 
     # -- decisions --------------------------------------------------------------------
     def _decide(self, track: Track, core: float, ts: float) -> list[Event]:
@@ -158,24 +172,43 @@ class Tracker:
             track.screened = True
             if not track.alias:
                 out.append(Screened(track.id, round(est, 2), len(track.readings), track.blackbody, ts))
-        if track.alerted or not track.screened:
+        if track.alerted:
             return out
         if not track.suspect:
-            if est >= cfg.threshold_c:
+            if core >= cfg.threshold_c:
                 track.suspect, track.confirm = True, []
             return out
         track.confirm.append(core)
         if len(track.confirm) < cfg.confirm_frames:
             return out
-        confirmed = sorted(track.confirm)[len(track.confirm) // 2]
-        if confirmed >= cfg.threshold_c - cfg.hysteresis_c:
-            track.alerted = True
-            out.append(Fever(track.id, round(est, 2), cfg.threshold_c, len(track.readings), track.blackbody,
-                             cfg.uncertainty, ts, track.first_ts, track.bbox))
-        else:  # re-measured clearly below: the suspicion clears, with the readings that raised it
+        if not self._confirmed(track):  # re-measured clearly below: the suspicion clears, and its readings
             track.suspect, track.confirm = False, []
             track.readings = [r for r in track.readings if r < cfg.threshold_c] or track.readings[-1:]
+        elif self._ready(track):
+            out.append(self._alert(track, ts))
         return out
+
+    def _confirmed(self, track: Track) -> bool:
+        confirmed = sorted(track.confirm)[len(track.confirm) // 2]
+        return confirmed >= self.cfg.threshold_c - self.cfg.hysteresis_c
+
+    def _ready(self, track: Track) -> bool:
+        est = track.estimate()
+        return track.screened and est is not None and est >= self.cfg.threshold_c
+
+    def _alert(self, track: Track, ts: float) -> Fever:
+        track.alerted = True
+        est = track.estimate()
+        assert est is not None
+        return Fever(track.id, round(est, 2), self.cfg.threshold_c, len(track.readings), track.blackbody,
+                     self.cfg.uncertainty, ts, track.first_ts, track.crop)
+
+    def _last_chance(self, track: Track, ts: float) -> list[Event]:
+        """A suspect leaving the view with at least one re-measurement: decide on what there is."""
+        pending = track.suspect and not track.alerted and track.confirm
+        if pending and self._confirmed(track) and self._ready(track):
+            return [self._alert(track, ts)]
+        return []
 
     def _ended(self, t: Track, ts: float) -> TrackEnded:
         est = t.estimate() if t.screened else None
@@ -206,15 +239,19 @@ class Tracker:
             d = ((blob.cx - t.cx) ** 2 + (blob.cy - t.cy) ** 2) ** 0.5
             return d <= reach * max(t.w, blob.w) and _similar(t.w, blob.w)
 
-        back = [t for t in self.lost.values() if near(t, 1.0)]
-        if back:  # the same face, lost for a few frames
+        # the same face, lost for a moment; not the next person in the lane reaching the same spot later
+        gap = self.cfg.lost_seconds + REVIVE_S
+        back = [t for t in self.lost.values()
+                if near(t, 1.0) and ts - t.last_ts <= gap and 0.8 <= blob.w / max(t.w, 1) <= 1.4]
+        if back:
             track = min(back, key=lambda t: ts - t.last_ts)
             del self.lost[track.id]
             self.active[track.id] = track
             return track
         track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts)
         recent = [t for t in [*self.active.values(), *self.lost.values()]
-                  if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)]
+                  if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
+                  and 0.7 <= blob.w / max(t.w, 1) <= 1.4]
         if recent:
             track.alerted = track.alias = True
         self.active[track.id] = track

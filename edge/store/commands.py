@@ -31,8 +31,10 @@ class CommandLog:
         return json.loads(rows[0][0]) if rows else None
 
     def record(self, cid: str, device: str, reply: dict[str, Any], conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT OR REPLACE INTO commands(id, device, reply, at) VALUES(?,?,?,?)",
-                     (cid, device, json.dumps(reply), time.time()))
+        conn.execute(
+            "INSERT OR REPLACE INTO commands(id, device, reply, at) VALUES(?,?,?,?)",
+            (cid, device, json.dumps(reply), time.time()),
+        )
 
     def prune(self, now: float | None = None) -> None:
         cutoff = (now or time.time()) - self.keep_seconds

@@ -55,7 +55,10 @@ class Database:
         return json.loads(rows[0][0]) if rows else default
 
     def put(self, scope: str, key: str, value: Any, conn: sqlite3.Connection | None = None) -> None:
-        sql = "INSERT INTO kv(scope, key, value) VALUES(?,?,?) ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value"
+        sql = (
+            "INSERT INTO kv(scope, key, value) VALUES(?,?,?) "
+            "ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value"
+        )
         args = (scope, key, json.dumps(value))
         if conn is not None:
             conn.execute(sql, args)

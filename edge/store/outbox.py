@@ -51,18 +51,24 @@ class Outbox:
         self._count = db.query("SELECT COUNT(*) FROM outbox")[0][0]
         self.dropped = int(db.get("outbox", "dropped", 0))
 
-    def append(self, device: str, kind: str, topic: str, make_payload: Callable[[int], bytes],
-               qos: int = 1) -> int:
+    def append(
+        self, device: str, kind: str, topic: str, make_payload: Callable[[int], bytes], qos: int = 1
+    ) -> int:
         """Store one message durably; ``make_payload(seq)`` builds it with the device's next seq."""
         with self.db.transaction() as c:
             row = c.execute("SELECT seq FROM seqs WHERE device=?", (device,)).fetchone()
             seq = (row[0] if row else 0) + 1
             payload = make_payload(seq)  # may raise: nothing is stored then
-            c.execute("INSERT INTO seqs(device, seq) VALUES(?,?) ON CONFLICT(device) DO UPDATE SET seq=excluded.seq",
-                      (device, seq))
+            c.execute(
+                "INSERT INTO seqs(device, seq) VALUES(?,?) "
+                "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq",
+                (device, seq),
+            )
             if self._count >= self.max_messages:
                 self._drop_one(c)
-            c.execute("INSERT INTO outbox(kind, topic, payload, qos) VALUES(?,?,?,?)", (kind, topic, payload, qos))
+            c.execute(
+                "INSERT INTO outbox(kind, topic, payload, qos) VALUES(?,?,?,?)", (kind, topic, payload, qos)
+            )
             self._count += 1
         return seq
 
@@ -77,8 +83,9 @@ class Outbox:
             self.db.put("outbox", "dropped", self.dropped, conn=c)
 
     def pending(self, after_id: int, limit: int) -> list[OutboxRow]:
-        rows = self.db.query("SELECT id, topic, payload, qos FROM outbox WHERE id>? ORDER BY id LIMIT ?",
-                             (after_id, limit))
+        rows = self.db.query(
+            "SELECT id, topic, payload, qos FROM outbox WHERE id>? ORDER BY id LIMIT ?", (after_id, limit)
+        )
         return [OutboxRow(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
 
     def ack(self, row_ids: list[int]) -> None:
@@ -86,7 +93,7 @@ class Outbox:
             return
         with self.db.transaction() as c:
             for i in range(0, len(row_ids), 500):
-                chunk = row_ids[i:i + 500]
+                chunk = row_ids[i : i + 500]
                 cur = c.execute(f"DELETE FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)
                 self._count -= cur.rowcount
 

@@ -109,6 +109,7 @@ def test_reply_from_wrong_address_or_for_wrong_data_id_is_refused():
 
 
 def test_non_bcd_value_is_refused():
-    frame = codec.scan(codec.encode_frame(ADDR, codec.REPLY, codec.di_bytes(0x00010000) + b"\xaa\x00\x00\x00")).frame
+    data = codec.di_bytes(0x00010000) + b"\xaa\x00\x00\x00"
+    frame = codec.scan(codec.encode_frame(ADDR, codec.REPLY, data)).frame
     with pytest.raises(codec.CodecError, match="BCD"):
         codec.decode_reply(frame, ADDR, 0x00010000)

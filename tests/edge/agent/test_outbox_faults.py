@@ -44,8 +44,11 @@ def test_broker_restart_mid_stream_loses_no_telemetry(run_agent, mqtt_probe, bro
     time.sleep(0.5)
     broker.restart()
     producer.join(60)
-    wait_for(lambda: set(seqs(probe, topic)) >= set(range(1, N + 1)), timeout=60,
-             what=f"all {N} readings at the consumer")
+    wait_for(
+        lambda: set(seqs(probe, topic)) >= set(range(1, N + 1)),
+        timeout=60,
+        what=f"all {N} readings at the consumer",
+    )
     wait_for(lambda: len(ra.agent.outbox) == 0, what="outbox drained")
     got = [p["values"]["i"] for p in probe.json_on(topic)]
     assert sorted(set(got)) == list(range(N))
@@ -62,17 +65,24 @@ def test_readings_taken_while_broker_is_down_arrive_later(run_agent, mqtt_probe,
         ctx.telemetry({"i": i})
     assert len(ra.agent.outbox) == 200
     broker.start()
-    wait_for(lambda: seqs(probe, topic) and set(seqs(probe, topic)) >= set(range(1, 201)), timeout=60,
-             what="backlog delivered")
+    wait_for(
+        lambda: seqs(probe, topic) and set(seqs(probe, topic)) >= set(range(1, 201)),
+        timeout=60,
+        what="backlog delivered",
+    )
     wait_for(lambda: len(ra.agent.outbox) == 0, what="outbox drained")
 
 
 def test_agent_kill_9_keeps_its_outbox_and_sends_it_on_restart(broker, tmp_path: Path, mqtt_probe):
     db = tmp_path / "agent.db"
-    cfg = {"site": "test-site", "node": "kill-node", "health_seconds": 1,
-           "mqtt": {"host": broker.host, "port": broker.port},
-           "storage": {"path": str(db)},
-           "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}]}
+    cfg = {
+        "site": "test-site",
+        "node": "kill-node",
+        "health_seconds": 1,
+        "mqtt": {"host": broker.host, "port": broker.port},
+        "storage": {"path": str(db)},
+        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}],
+    }
     cfg_file = tmp_path / "agent.yaml"
     cfg_file.write_text(yaml.safe_dump(cfg))
     topic = "campus/test-site/kill-node/agent/telemetry"
@@ -90,8 +100,11 @@ def test_agent_kill_9_keeps_its_outbox_and_sends_it_on_restart(broker, tmp_path:
     broker.start()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: len(set(seqs(probe, topic)) & set(range(1, stored + 1))) == stored, timeout=30,
-                 what="every reading stored before the kill")
+        wait_for(
+            lambda: len(set(seqs(probe, topic)) & set(range(1, stored + 1))) == stored,
+            timeout=30,
+            what="every reading stored before the kill",
+        )
     finally:
         proc.terminate()
         assert proc.wait(15) == 0, "agent exits cleanly on SIGTERM"

@@ -25,10 +25,19 @@ def test_schedule_switches_group_with_cause_schedule(run_agent, mqtt_probe, pin_
     now = datetime.now()
     day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[now.weekday()]
     # A schedule for the current minute fires once when the agent starts.
-    ra = run_agent([{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17, "initial": "on",
-                     "groups": ["after-hours"]}],
-                   schedules=[{"at": now.strftime("%H:%M"), "days": [day], "action": "off",
-                               "groups": ["after-hours"]}])
+    ra = run_agent(
+        [
+            {
+                "id": "ac",
+                "kind": "relay",
+                "driver": "gpio",
+                "pin": 17,
+                "initial": "on",
+                "groups": ["after-hours"],
+            }
+        ],
+        schedules=[{"at": now.strftime("%H:%M"), "days": [day], "action": "off", "groups": ["after-hours"]}],
+    )
     probe = mqtt_probe([f"{ra.base}/ac/state"])
     state = probe.wait_json(f"{ra.base}/ac/state", lambda s: s["cause"] == "schedule")
     assert state["on"] is False and int(pin_factory.pin(17).state) == 0

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.publish as publish
 import pytest
 import yaml
 
@@ -23,6 +24,7 @@ from edge.broker import Mosquitto
 from edge.victoria import VictoriaMetrics
 
 ROOT = Path(__file__).resolve().parents[3]
+SENTINEL_INFO = "campus/zz-test/zz-sentinel/info"
 T0 = 1_764_000_000_000  # 2025-11-24, a fixed base time for published points
 
 
@@ -80,6 +82,13 @@ def run_bridge(broker: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Runn
     def start(sink: dict[str, Any] | None = None, sink_object: Any = None, **extra: Any) -> RunningBridge:
         rb = RunningBridge(bridge_raw_config(broker, tmp_path, sink, **extra), sink_object)
         running.append(rb)
+        # a retained info of a node of its own shows when the bridge has subscribed: the test may publish
+        publish.single(SENTINEL_INFO, json.dumps(info()), qos=1, retain=True, hostname=broker.host,
+                       port=broker.port)
+        deadline = time.monotonic() + 10
+        while "zz-test/zz-sentinel" not in rb.bridge.kinds:
+            assert time.monotonic() < deadline, "bridge did not subscribe"
+            time.sleep(0.01)
         return rb
 
     yield start

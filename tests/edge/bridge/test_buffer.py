@@ -6,7 +6,8 @@ from edge.store.db import Database
 
 
 def batch(start: int, n: int) -> list[Point]:
-    return [Point("m", (("site", "s"),), (("v", float(i)),), 1_764_000_000_000 + i) for i in range(start, start + n)]
+    return [Point("m", (("site", "s"),), (("v", float(i)),), 1_764_000_000_000 + i)
+            for i in range(start, start + n)]
 
 
 def test_batches_come_back_in_order_and_leave_when_removed(tmp_path):

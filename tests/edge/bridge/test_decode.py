@@ -26,7 +26,8 @@ def test_telemetry_point_uses_kind_tags_and_float_fields():
 
 
 def test_telemetry_bad_values_are_dropped_and_counted():
-    payload = b'{"ts": %d, "values": {"ok": 1, "nan": NaN, "s": "12", "b": true, "_r": 1, "inf": Infinity}}' % TS
+    payload = (b'{"ts": %d, "values": {"ok": 1, "nan": NaN, "s": "12", "b": true, "_r": 1, "inf": Infinity}}'
+               % TS)
     tel = decode.parse_telemetry(payload, MAX)
     assert tel.values == (("ok", 1.0),) and tel.bad_values == 5
 
@@ -50,13 +51,21 @@ def test_event_keeps_numbers_and_seq_drops_text():
                                f"seq=3i,temp_c=38.4,masked=0.0 {TS}")
 
 
+def test_event_text_fields_named_as_tags_become_tags():
+    obj = {"ts": TS, "seq": 1, "type": "leak", "reason": "night_flow", "min_night_flow_lpm": 2.5, "note": "x"}
+    d = decode.decode_event(TOPIC, j(obj), MAX, tag_fields=("reason", "device"))
+    assert encode(d.point) == (f"event,device=m1,node=node-1,reason=night_flow,site=school-1,type=leak "
+                               f"seq=1i,min_night_flow_lpm=2.5 {TS}")
+
+
 def test_event_without_numbers_still_has_a_field_and_odd_type_is_escaped():
     d = decode.decode_event(TOPIC, j({"ts": TS, "type": "door open, north"}), MAX)
     assert encode(d.point).endswith(r"type=door\ open\,\ north count=1.0 " + str(TS))
 
 
 @pytest.mark.parametrize("obj", [{"ts": TS}, {"ts": TS, "type": ""}, {"ts": TS, "type": 5},
-                                 {"ts": TS, "type": "a\nb"}, {"type": "x"}, {"ts": TS, "type": "x", "seq": -1}])
+                                 {"ts": TS, "type": "a\nb"}, {"type": "x"},
+                                 {"ts": TS, "type": "x", "seq": -1}])
 def test_event_refused(obj):
     with pytest.raises(BadMessage):
         decode.decode_event(TOPIC, j(obj), MAX)
@@ -67,6 +76,17 @@ def test_relay_state():
     assert encode(d.point) == f"state,cause=command,device=m1,node=node-1,site=school-1 on=1.0 {TS}"
     with pytest.raises(BadMessage):
         decode.decode_state(TOPIC, j({"on": "yes", "ts": TS}), MAX)
+    with pytest.raises(BadMessage):
+        decode.decode_state(TOPIC, j({"on": True}), MAX)
+
+
+def test_other_devices_states_are_not_relay_states():
+    meter = {"ts": TS, "online": True, "values": {"energy_kwh": 12.5}}
+    assert decode.decode_state(TOPIC, j(meter), MAX) is None
+    assert decode.decode_state(TOPIC, j({"online": False, "error": "timeout"}), MAX) is None
+    assert decode.decode_state(TOPIC, b"", MAX) is None
+    with pytest.raises(BadMessage):
+        decode.decode_state(TOPIC, b"garbage", MAX)
 
 
 def test_info_kinds():

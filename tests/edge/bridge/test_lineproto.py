@@ -1,4 +1,4 @@
-"""Line protocol byte vectors (escaping per the InfluxDB line protocol reference) and the buffer's JSON form."""
+"""Line protocol byte vectors (escaping per the InfluxDB line protocol reference), the buffer's JSON form."""
 
 import pytest
 
@@ -21,9 +21,11 @@ def pt(measurement="electricity_meter", tags=(("site", "s1"),), fields=(("power_
     (pt(tags=(("ty pe", "a,b=c d"),), fields=(("temp c,x=1", 3.0),)),
      r"electricity_meter,ty\ pe=a\,b\=c\ d temp\ c\,x\=1=3.0 1700000000123"),
     # backslashes double; unicode passes through
-    (pt(tags=(("site", "a\\b"),), fields=(("t°C", 1.0),)), "electricity_meter,site=a\\\\b t°C=1.0 1700000000123"),
+    (pt(tags=(("site", "a\\b"),), fields=(("t°C", 1.0),)),
+     "electricity_meter,site=a\\\\b t°C=1.0 1700000000123"),
     # string field values: quotes and backslashes escaped
-    (pt(fields=(("note", 'say "hi" \\o/'),)), 'electricity_meter,site=s1 note="say \\"hi\\" \\\\o/" 1700000000123'),
+    (pt(fields=(("note", 'say "hi" \\o/'),)),
+     'electricity_meter,site=s1 note="say \\"hi\\" \\\\o/" 1700000000123'),
 ])
 def test_encode_vectors(point, line):
     assert encode(point) == line

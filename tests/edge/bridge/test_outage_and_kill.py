@@ -74,3 +74,27 @@ def test_bridge_killed_mid_stream_loses_nothing(broker, tmp_path, mqtt_probe, vi
     assert all(values[T0 + i] == float(i) for i in range(total))
     assert second.terminate() == 0 and first.proc.returncode == -9
     assert "broker kept our session: True" in second.log.read_text()
+
+
+def test_broker_restart_with_an_open_batch_loses_nothing(run_bridge, broker, mqtt_probe):
+    from edge.bridge import history
+
+    # a long batch window: the messages are still in the open batch when the connection drops
+    rb = run_bridge(batch={"size": 5000, "interval_seconds": 5, "idle_ms": 2500})
+    probe = mqtt_probe()
+    probe.publish(f"{BASE}/info", info(("m1", "electricity_meter")), retain=True)
+    publish_range(probe, 0, 50)
+    wait_for(lambda: len(rb.bridge.batch) == 50, 10, "50 messages in the open batch")
+    probe.close()
+    broker.restart()  # graceful: Mosquitto keeps the bridge's session and its unacknowledged messages
+    wait_for(lambda: rb.counters.get("written", 0) >= 50, 15, "the open batch stored on disconnect")
+    probe = mqtt_probe()
+    publish_range(probe, 50, 60)
+
+    def stored():
+        return history.query(rb.cfg["sink"]["path"], "school-1", "node-1", "m1", T0, T0 + 1000)
+
+    rows = wait_for(lambda: len(got := stored()) == 60 and got, 40, "all 60 points after the restart")
+    assert [r.ts_ms - T0 for r in rows] == list(range(60))
+    # the broker re-sent the 50 unacknowledged messages; they were acknowledged on the new connection
+    wait_for(lambda: rb.counters.get("received", 0) >= 110, 40, "the re-sent copies")

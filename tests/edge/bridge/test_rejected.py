@@ -1,4 +1,4 @@
-"""A batch the database refuses as malformed is split until the refused points are found; the rest is written."""
+"""A batch the database refuses is split until the refused points are found; the rest is written."""
 
 from edge.bridge import history
 from edge.bridge.sinks import SinkRejected, SqliteSink
@@ -9,7 +9,7 @@ BASE = "campus/school-1/node-1"
 
 
 class PickySink(SqliteSink):
-    """A real SQLite sink that, like InfluxDB on a field type conflict, refuses a whole batch for one point."""
+    """A real SQLite sink that, like InfluxDB on a field type conflict, refuses a batch for one point."""
 
     def write(self, points):
         if any(dict(p.fields).get("energy_kwh") == 13.0 for p in points):
@@ -19,14 +19,18 @@ class PickySink(SqliteSink):
 
 def test_refused_points_are_isolated_and_kept(run_bridge, mqtt_probe, tmp_path):
     path = str(tmp_path / "picky.db")
-    rb = run_bridge(sink_object=PickySink(path), batch={"size": 100, "interval_seconds": 0.5, "idle_ms": 300})
+    rb = run_bridge(sink_object=PickySink(path),
+                    batch={"size": 100, "interval_seconds": 0.5, "idle_ms": 300})
     probe = mqtt_probe()
     probe.publish(f"{BASE}/info", info(("m1", "electricity_meter")), retain=True)
-    publish_until(lambda: probe.publish(f"{BASE}/m1/telemetry", telemetry(0)), lambda: rb.counters.get("written"))
+    publish_until(lambda: probe.publish(f"{BASE}/m1/telemetry", telemetry(0)),
+                  lambda: rb.counters.get("written"))
     for i in range(1, 30):
         probe.publish(f"{BASE}/m1/telemetry", telemetry(i))
-    rows = wait_for(lambda: rb.counters.get("rejected_points") == 1
-                    and len(got := history.query(path, "school-1", "node-1", "m1", T0, T0 + 100)) == 29 and got,
+    def stored():
+        return history.query(path, "school-1", "node-1", "m1", T0, T0 + 100)
+
+    rows = wait_for(lambda: rb.counters.get("rejected_points") == 1 and len(got := stored()) == 29 and got,
                     10, "29 points written and one refused")
     assert [r.ts_ms - T0 for r in rows] == [i for i in range(30) if i != 13]
     [(reason, points)] = rb.bridge.buffer.rejected()

@@ -1,4 +1,4 @@
-"""The embedded default: bridge -> SQLite store, re-deliveries overwrite, `campus-edge history` reads it back."""
+"""The embedded default: bridge -> SQLite, re-deliveries overwrite, `campus-edge history` reads it back."""
 
 import csv
 import io
@@ -38,7 +38,8 @@ def test_bridge_writes_and_history_exports(run_bridge, mqtt_probe, tmp_path, cap
     assert main(["history", "school-1/node-1/m1", "-c", str(config), "--since", since, "--until", until,
                  "--measurement", "electricity_meter"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 10 and out[0] == "2025-11-24T16:00:00.000Z  electricity_meter  energy_kwh=100 power_w=1500"
+    assert len(out) == 10
+    assert out[0] == "2025-11-24T16:00:00.000Z  electricity_meter  energy_kwh=100 power_w=1500"
     target = tmp_path / "m1.csv"
     assert main(["history", "school-1/node-1/m1", "--db", rb.cfg["sink"]["path"], "--since", since,
                  "--until", until, "--format", "csv", "-o", str(target), "--field", "energy_kwh"]) == 0
@@ -56,12 +57,15 @@ def test_redelivered_message_overwrites(run_bridge, mqtt_probe):
         probe.publish(f"{BASE}/m1/telemetry", telemetry(1, energy_kwh=5.0))
     probe.publish(f"{BASE}/m1/telemetry", telemetry(2, energy_kwh=6.0))
     wait_for(lambda: rb.counters.get("written", 0) >= 4, what="four writes")
-    assert [(r.ts_ms, r.values) for r in rows(rb)] == [(T0 + 1, {"energy_kwh": 5.0}), (T0 + 2, {"energy_kwh": 6.0})]
+    assert [(r.ts_ms, r.values) for r in rows(rb)] == [(T0 + 1, {"energy_kwh": 5.0}),
+                                                       (T0 + 2, {"energy_kwh": 6.0})]
 
 
 def test_telemetry_before_info_waits_then_is_unknown(run_bridge, mqtt_probe):
     rb = run_bridge(info_wait_seconds=0.5)
     probe = mqtt_probe()
+    probe.publish("campus/school-1/node-0/info", info(), retain=True)  # another node: shows we subscribed
+    wait_for(lambda: rb.bridge.kinds, 10, "the bridge to subscribe")
     probe.publish(f"{BASE}/m2/telemetry", telemetry(1))   # info comes later: held, then gets its kind
     probe.publish(f"{BASE}/m3/telemetry", telemetry(2))   # never in any info: written as unknown
     probe.publish(f"{BASE}/info", info(("m2", "water_meter")), retain=True)

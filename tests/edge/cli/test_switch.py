@@ -11,15 +11,22 @@ import yaml
 
 
 def switch(cfg: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", "switch", "-c", str(cfg), *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", "switch", "-c", str(cfg), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def write_cfg(tmp_path: Path, ra) -> Path:
     f = tmp_path / "node.yaml"
-    raw = {"site": ra.cfg["site"], "node": ra.cfg["node"],
-           "mqtt": {"host": ra.cfg["mqtt"]["host"], "port": ra.cfg["mqtt"]["port"]},
-           "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}]}
+    raw = {
+        "site": ra.cfg["site"],
+        "node": ra.cfg["node"],
+        "mqtt": {"host": ra.cfg["mqtt"]["host"], "port": ra.cfg["mqtt"]["port"]},
+        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}],
+    }
     f.write_text(yaml.safe_dump(raw))
     return f
 
@@ -42,14 +49,18 @@ def test_switch_exits_1_on_refusal(run_agent, tmp_path):
 
 def test_switch_exits_1_on_timeout(broker, tmp_path):
     f = tmp_path / "node.yaml"
-    f.write_text(yaml.safe_dump({"site": "s", "node": "nobody-home",
-                                 "mqtt": {"host": broker.host, "port": broker.port}}))
+    f.write_text(
+        yaml.safe_dump(
+            {"site": "s", "node": "nobody-home", "mqtt": {"host": broker.host, "port": broker.port}}
+        )
+    )
     r = switch(f, "ac", "off", "--timeout", "1")
     assert r.returncode == 1 and "no reply from nobody-home/ac within 1 s" in r.stderr
 
 
 def test_every_subcommand_explains_itself():
     for sub in ("agent", "check-config", "switch"):
-        r = subprocess.run([sys.executable, "-m", "edge.cli", sub, "--help"], capture_output=True, text=True,
-                           timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-m", "edge.cli", sub, "--help"], capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0 and "usage: campus-edge" in r.stdout and len(r.stdout) > 200

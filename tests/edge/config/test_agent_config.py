@@ -41,16 +41,18 @@ def test_good_file_loads_with_defaults(tmp_path: Path) -> None:
 
 
 def test_every_mistake_is_reported_with_its_place() -> None:
-    errs = errors_of({
-        "site": "MH Primary",
-        "node": "n1",
-        "mqtt": {"port": "x", "colour": "red"},
-        "devices": [
-            {"id": "ac", "kind": "relay", "driver": "gpio", "pin": "seventeen", "initial": "maybe"},
-            {"id": "ac2", "kind": "fridge", "driver": "gpio"},
-            {"kind": "relay", "driver": "gpio", "pin": 5},
-        ],
-    })
+    errs = errors_of(
+        {
+            "site": "MH Primary",
+            "node": "n1",
+            "mqtt": {"port": "x", "colour": "red"},
+            "devices": [
+                {"id": "ac", "kind": "relay", "driver": "gpio", "pin": "seventeen", "initial": "maybe"},
+                {"id": "ac2", "kind": "fridge", "driver": "gpio"},
+                {"kind": "relay", "driver": "gpio", "pin": 5},
+            ],
+        }
+    )
     assert "devices[0].pin: expected an integer, got 'seventeen'" in errs
     assert "devices[0].initial: expected one of off, on, restore, got 'maybe'" in errs
     assert any(e.startswith("site: ") for e in errs)
@@ -62,31 +64,51 @@ def test_every_mistake_is_reported_with_its_place() -> None:
 
 
 def test_unknown_device_key_is_an_error_not_ignored() -> None:
-    errs = errors_of({"site": "s", "node": "n",
-                      "devices": [{"id": "a", "kind": "relay", "driver": "gpio", "pin": 1, "pinn": 2}]})
+    errs = errors_of(
+        {
+            "site": "s",
+            "node": "n",
+            "devices": [{"id": "a", "kind": "relay", "driver": "gpio", "pin": 1, "pinn": 2}],
+        }
+    )
     assert errs and errs[0].startswith("devices[0].pinn: unknown key")
 
 
 def test_duplicate_ids_and_pins_are_refused() -> None:
-    errs = errors_of({"site": "s", "node": "n", "devices": [
-        {"id": "a", "kind": "relay", "driver": "gpio", "pin": 1},
-        {"id": "a", "kind": "relay", "driver": "gpio", "pin": 1},
-    ]})
+    errs = errors_of(
+        {
+            "site": "s",
+            "node": "n",
+            "devices": [
+                {"id": "a", "kind": "relay", "driver": "gpio", "pin": 1},
+                {"id": "a", "kind": "relay", "driver": "gpio", "pin": 1},
+            ],
+        }
+    )
     assert "devices[1].id: 'a' is already used by devices[0]" in errs
     assert "devices[1].pin: GPIO 1 is already used by devices[0]" in errs
 
 
 def test_schedule_must_name_existing_devices_and_a_valid_time() -> None:
-    errs = errors_of({"site": "s", "node": "n",
-                      "devices": [{"id": "a", "kind": "relay", "driver": "gpio", "pin": 1}],
-                      "schedules": [{"at": "18:00", "action": "off", "devices": ["b"]},
-                                    {"at": "7:5", "action": "on", "devices": ["a"]}]})
+    errs = errors_of(
+        {
+            "site": "s",
+            "node": "n",
+            "devices": [{"id": "a", "kind": "relay", "driver": "gpio", "pin": 1}],
+            "schedules": [
+                {"at": "18:00", "action": "off", "devices": ["b"]},
+                {"at": "7:5", "action": "on", "devices": ["a"]},
+            ],
+        }
+    )
     assert "schedules[0].devices[0]: no device 'b' on this node" in errs
     assert any(e.startswith("schedules[1].at: expected a time HH:MM") for e in errs)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "edge.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_check_config_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -98,11 +120,14 @@ def test_check_config_exits_2_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("site: [unclosed\n", "line 2, column 1: not valid YAML"),
-    ("", "the file is empty"),
-    ("- just\n- a list\n", "(top level): expected a mapping, got a list"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("site: [unclosed\n", "line 2, column 1: not valid YAML"),
+        ("", "the file is empty"),
+        ("- just\n- a list\n", "(top level): expected a mapping, got a list"),
+    ],
+)
 def test_broken_files_are_config_errors(tmp_path: Path, content: str, expected: str) -> None:
     f = tmp_path / "c.yaml"
     f.write_text(content)

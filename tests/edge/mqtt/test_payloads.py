@@ -20,19 +20,22 @@ def test_json_command_round_trip() -> None:
     assert cmd == Command(action="pulse", id="abc", seconds=2.5, expires_ms=1700000000000)
 
 
-@pytest.mark.parametrize("raw, error", [
-    (b"", "command is empty"),
-    (b"\xff\xfe", "not UTF-8"),
-    (b"{nope", "neither ON/OFF/TOGGLE nor JSON"),
-    (b"[1,2]", "must be an object"),
-    (b'{"action":"on"}', "'id' must be a non-empty string"),
-    (b'{"id":"1","action":"explode"}', "'action' must be one of on, off, toggle, pulse"),
-    (b'{"id":"1","action":"pulse"}', "'pulse' needs 'seconds'"),
-    (b'{"id":"1","action":"on","seconds":3}', "'seconds' only goes with 'pulse'"),
-    (b'{"id":"1","action":"on","expires":"soon"}', "'expires' must be a time"),
-    (b'{"id":"1","action":"on","colour":"red"}', "unknown field(s) in command: colour"),
-    (b"x" * 5000, "the limit is 4096"),
-])
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        (b"", "command is empty"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"{nope", "neither ON/OFF/TOGGLE nor JSON"),
+        (b"[1,2]", "must be an object"),
+        (b'{"action":"on"}', "'id' must be a non-empty string"),
+        (b'{"id":"1","action":"explode"}', "'action' must be one of on, off, toggle, pulse"),
+        (b'{"id":"1","action":"pulse"}', "'pulse' needs 'seconds'"),
+        (b'{"id":"1","action":"on","seconds":3}', "'seconds' only goes with 'pulse'"),
+        (b'{"id":"1","action":"on","expires":"soon"}', "'expires' must be a time"),
+        (b'{"id":"1","action":"on","colour":"red"}', "unknown field(s) in command: colour"),
+        (b"x" * 5000, "the limit is 4096"),
+    ],
+)
 def test_malformed_commands_name_the_problem(raw: bytes, error: str) -> None:
     with pytest.raises(PayloadError) as exc:
         parse_command(raw)
@@ -57,4 +60,8 @@ def test_event_keeps_contract_fields_and_dumps_compact_json() -> None:
     with pytest.raises(PayloadError):
         payloads.event(5, 6, "leak", {"seq": 1})
     assert json.loads(payloads.dumps(payloads.reply_error("i", "bad", 9))) == {
-        "id": "i", "ok": False, "error": "bad", "ts": 9}
+        "id": "i",
+        "ok": False,
+        "error": "bad",
+        "ts": 9,
+    }

@@ -7,8 +7,11 @@ def test_topic_names_follow_the_contract() -> None:
     assert T.status == "campus/mh-primary/classroom-301/status"
     assert T.device("ac-301", "set") == "campus/mh-primary/classroom-301/ac-301/set"
     assert T.group_set("after-hours") == "campus/mh-primary/group/after-hours/set"
-    assert T.subscriptions() == ["campus/mh-primary/classroom-301/+/set", "campus/mh-primary/group/+/set",
-                                 "campus/mh-primary/classroom-301/cmd"]
+    assert T.subscriptions() == [
+        "campus/mh-primary/classroom-301/+/set",
+        "campus/mh-primary/group/+/set",
+        "campus/mh-primary/classroom-301/cmd",
+    ]
 
 
 def test_inbound_topics_are_parsed_and_odd_ids_refused() -> None:

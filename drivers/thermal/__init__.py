@@ -1,0 +1,1 @@
+"""Thermal cameras: pure frame decoders (codec), frame sources (sources), the camera device, drivers."""

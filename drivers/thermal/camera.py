@@ -1,0 +1,171 @@
+"""The thermal camera device: its own thread runs frame source -> screening pipeline -> context.
+
+Every driver (replay, uvc_p2pro, lepton, mlx90640) builds this device with a
+function that opens its frame source, so recorded scenes and real cameras go
+through the same code. The pipeline (edge.screening) is pure; this class only
+moves frames and results:
+
+- ``fever`` events on {base}/{device}/event: track, temp_c, threshold_c,
+  uncertainty_c, frames, blackbody, snapshot_png (base64 false-colour PNG of the
+  thermal crop, or null when snapshots are off);
+- telemetry every ``telemetry_seconds``: screened, fevers, max_temp_c (when
+  anyone was screened), covered (faces with eyes covered, not screened);
+- a source that fails (unplugged, wrong camera) is logged, reported once as a
+  ``camera_offline`` event with the error, and reopened with a growing pause
+  (``camera_online`` when it is back); it never stops the agent.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from drivers.base import DeviceContext
+from drivers.thermal.sources import FrameSource, ReplaySource
+from edge.screening import Fever, Pipeline, Screened, ScreeningConfig, TrackEnded
+
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
+
+
+class ThermalCamera:
+    kind = "thermal_camera"
+
+    def __init__(self, config: dict[str, Any], context: DeviceContext,
+                 open_source: Callable[[], FrameSource]) -> None:
+        self.id: str = config["id"]
+        self.config = config
+        self.context = context
+        self.open_source = open_source
+        self.screening = ScreeningConfig.from_device(config)
+        self.pipeline = Pipeline(self.screening)
+        self.counters = {"frames": 0, "bad_frames": 0, "alerts": 0, "screened": 0}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._window = _Window()
+        self._next_telemetry = 0.0
+
+    # -- life cycle -----------------------------------------------------------------
+    def start(self) -> None:
+        self._stop.clear()
+        self._next_telemetry = time.monotonic() + self.config["telemetry_seconds"]
+        self._thread = threading.Thread(target=self._run, name=f"camera-{self.id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        self._handle(self.pipeline.flush())
+        if self._window.screened or self._window.fevers:
+            self._send_telemetry()  # the last partial window is not lost
+
+    # -- the thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        pause = RETRY_FIRST_S
+        offline: str | None = None
+        while not self._stop.is_set():
+            source: FrameSource | None = None
+            try:
+                source = self.open_source()
+                if offline is not None:
+                    self.context.log.info("camera back online")
+                    self.context.event("camera_online", {})
+                offline, pause = None, RETRY_FIRST_S
+                self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+                self._pump(source)
+            except Exception as exc:  # the camera, never the agent
+                error = str(exc) or type(exc).__name__
+                if offline is None:
+                    self.context.log.error("camera offline: %s", error)
+                    self.context.event("camera_offline", {"error": error})
+                    self.context.state({"online": False, "error": error})
+                offline = error
+                self._handle(self.pipeline.flush())
+                self._stop.wait(pause)
+                pause = min(RETRY_MAX_S, pause * 2)
+            finally:
+                if source is not None:
+                    try:
+                        source.close()
+                    except Exception:
+                        self.context.log.exception("closing the frame source failed")
+
+    def _pump(self, source: FrameSource) -> None:
+        while not self._stop.is_set():
+            frame = source.read()
+            self._tick()
+            if frame is None:  # nothing now (a replay that has ended): decide on the tracks we have
+                self._handle(self.pipeline.flush())
+                self._stop.wait(0.05)
+                continue
+            self.counters["frames"] += 1
+            try:
+                result = self.pipeline.process(frame.celsius, frame.ts)
+            except Exception:  # a bad frame is counted and dropped; the stream goes on
+                self.counters["bad_frames"] += 1
+                self.context.log.exception("frame %d refused", self.counters["frames"])
+                continue
+            self._handle(result.events)
+
+    def _tick(self) -> None:
+        if time.monotonic() >= self._next_telemetry:
+            self._next_telemetry = time.monotonic() + self.config["telemetry_seconds"]
+            self._send_telemetry()
+
+    # -- results ----------------------------------------------------------------------
+    def _handle(self, events: list) -> None:
+        for e in events:
+            if isinstance(e, Screened):
+                self._window.screened += 1
+                self.counters["screened"] += 1
+                self._window.max_temp(e.temp_c)
+            elif isinstance(e, Fever):
+                self._window.fevers += 1
+                self.counters["alerts"] += 1
+                self._window.max_temp(e.temp_c)
+                self.context.log.warning("fever: track %d at %.2f degC (threshold %.1f)", e.track, e.temp_c,
+                                         e.threshold_c)
+                self.context.event("fever", fever_fields(e), ts_ms=int(e.ts * 1000))
+            elif isinstance(e, TrackEnded):
+                if e.screened and e.temp_c is not None:
+                    self._window.max_temp(e.temp_c)
+                if e.covered and not e.screened:
+                    self._window.covered += 1
+
+    def _send_telemetry(self) -> None:
+        w, self._window = self._window, _Window()
+        values: dict[str, float] = {"screened": w.screened, "fevers": w.fevers, "covered": w.covered}
+        if w.max_c is not None:
+            values["max_temp_c"] = round(w.max_c, 2)
+        self.context.telemetry(values)
+
+
+class _Window:
+    """What happened since the last telemetry."""
+
+    def __init__(self) -> None:
+        self.screened = self.fevers = self.covered = 0
+        self.max_c: float | None = None
+
+    def max_temp(self, t: float) -> None:
+        self.max_c = t if self.max_c is None else max(self.max_c, t)
+
+
+def fever_fields(e: Fever) -> dict[str, Any]:
+    return {
+        "track": e.track,
+        "temp_c": e.temp_c,
+        "threshold_c": e.threshold_c,
+        "uncertainty_c": e.uncertainty_c,
+        "frames": e.frames,
+        "blackbody": e.blackbody,
+        "snapshot_png": base64.b64encode(e.snapshot_png).decode("ascii") if e.snapshot_png else None,
+    }
+
+
+def replay_opener(config: dict[str, Any]) -> Callable[[], FrameSource]:
+    return lambda: ReplaySource(config["path"], config["fps"])

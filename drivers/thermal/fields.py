@@ -1,0 +1,61 @@
+"""Config keys every thermal camera driver shares: the screening settings."""
+
+from __future__ import annotations
+
+from edge.config.schema import Bool, Enum, Field, Float, Int, ListOf, Obj
+
+RECT = ListOf(Int(min=0), min_len=4, max_len=4)
+
+BLACKBODY = Obj(
+    {
+        "roi": Field(RECT, "[x, y, w, h] in pixels, inside the blackbody's face (keep off its edges)",
+                     required=True),
+        "temp_c": Field(Float(min=20, max=50), "the blackbody's set temperature", default=35.0),
+    }
+)
+
+SCREENING: dict[str, Field] = {
+    "threshold_c": Field(Float(min=35, max=42), "fever threshold on the core temperature estimate",
+                         default=37.3),
+    "canthus_offset_c": Field(Float(min=-2, max=3), "core = inner canthus + this", default=0.5),
+    "method": Field(Enum(choices=("canthus", "face_max")),
+                    "`canthus` (needs about 16+ pixels across a face) or `face_max` for very coarse sensors",
+                    default="canthus"),
+    "uncertainty_c": Field(Float(min=0, max=5),
+                           "reported with alerts; default 0.3 (canthus), 1.0 (face_max)"),
+    "blackbody": Field(BLACKBODY, "a reference blackbody in view; strongly recommended"),
+    "masks": Field(ListOf(RECT), "static masks [x, y, w, h]: areas never screened (heaters, windows)",
+                   default=list),
+    "skin_min_c": Field(Float(min=20, max=40), "lowest skin temperature considered", default=30.0),
+    "skin_max_c": Field(Float(min=35, max=50), "above this a pixel is an object (cup, heater), never skin",
+                        default=42.0),
+    "face_width_px": Field(ListOf(Int(min=1), min_len=2, max_len=2),
+                           "[min, max] face width in pixels for this lens and distance; default from the "
+                           "frame width (1/32 to 1/3)"),
+    "measure_width_px": Field(Int(min=1), "faces narrower than this are tracked but not measured; "
+                              "default frame width / 16"),
+    "min_frames": Field(Int(min=1, max=50), "good measurements before a person counts as screened",
+                        default=3),
+    "confirm_frames": Field(Int(min=1, max=20), "re-measurements that must confirm a fever", default=2),
+    "hysteresis_c": Field(Float(min=0, max=2), "a fever suspicion clears only below threshold - this",
+                          default=0.2),
+    "merge_seconds": Field(Float(min=0, max=60), "a new face next to an alerted one this soon is the same "
+                           "person", default=3.0),
+    "snapshot": Field(Bool(), "attach a false-colour thermal crop (PNG, base64) to fever alerts",
+                      default=True),
+    "telemetry_seconds": Field(Float(min=1, max=3600), "how often screened / fevers / max_temp_c are sent",
+                               default=60.0),
+}
+
+
+def check_screening(entry: dict, path: str, errors: list[str]) -> None:
+    if entry["skin_min_c"] >= entry["skin_max_c"]:
+        errors.append(f"{path}.skin_min_c: must be below skin_max_c ({entry['skin_max_c']:g})")
+    fw = entry.get("face_width_px")
+    if fw and fw[0] >= fw[1]:
+        errors.append(f"{path}.face_width_px: min must be below max, got {fw}")
+    rects = [("blackbody.roi", entry["blackbody"]["roi"])] if entry.get("blackbody") else []
+    rects += [(f"masks[{i}]", m) for i, m in enumerate(entry.get("masks") or [])]
+    for where, (_, _, w, h) in rects:
+        if w < 1 or h < 1:
+            errors.append(f"{path}.{where}: width and height must be at least 1")

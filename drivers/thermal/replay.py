@@ -1,0 +1,45 @@
+"""Replay: plays an (N, H, W) float32 degC array from a .npy file at ``fps``, then idles.
+
+This is how recorded or synthetic scenes (``python -m simulators.gate_scene``)
+feed a real agent; the frames take the same path through the screening
+pipeline as a camera's.
+
+    - {id: gate-cam, kind: thermal_camera, driver: replay, path: scene.npy, fps: 9,
+       blackbody: {roi: [242, 6, 8, 8], temp_c: 35.0}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from drivers.base import DeviceContext, DriverSpec
+from drivers.thermal.camera import ThermalCamera, replay_opener
+from drivers.thermal.fields import SCREENING, check_screening
+from drivers.thermal.sources import SourceError, load_replay
+from edge.config.schema import Field, Float, Str
+
+FIELDS = {
+    "path": Field(Str(min_len=1), "the .npy file: (N, H, W) float32 degC", required=True),
+    "fps": Field(Float(min=0.1, max=100), "frames per second to play at", default=9.0),
+    **SCREENING,
+}
+
+
+def check(entry: dict, path: str, errors: list[str]) -> None:
+    check_screening(entry, path, errors)
+    if not Path(entry["path"]).is_file():
+        errors.append(f"{path}.path: no such file {entry['path']!r}")
+        return
+    try:
+        load_replay(entry["path"])
+    except SourceError as exc:
+        errors.append(f"{path}.path: {exc}")
+
+
+def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:
+    return ThermalCamera(config, context, replay_opener(config))
+
+
+SPEC = DriverSpec(kind="thermal_camera", driver="replay", fields=FIELDS, build=build, check=check,
+                  doc="Replay: a recorded or synthetic thermal scene (.npy, degC) through fever screening")

@@ -1,0 +1,102 @@
+"""The camera device on its own: retries a failing source, reports it, and screens once it is back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from drivers.base import Resources
+from drivers.thermal import camera as camera_mod
+from drivers.thermal.camera import ThermalCamera
+from drivers.thermal.fields import SCREENING
+from drivers.thermal.sources import ReplaySource, SourceError
+from edge.config.schema import Obj
+from simulators import gate_scene as gs
+from tests.conftest import wait_for
+
+
+class RecordingContext:
+    """A DeviceContext that keeps what the device reports (the agent's outbox is tested elsewhere)."""
+
+    device_id = "cam"
+    log = logging.getLogger("test.camera")
+    resources = Resources()
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, dict]] = []
+        self.telemetry_values: list[dict] = []
+        self.states: list[dict] = []
+
+    def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
+        with self.lock:
+            self.telemetry_values.append(values)
+
+    def event(self, type_: str, fields: dict[str, Any], ts_ms: int | None = None) -> None:
+        with self.lock:
+            self.events.append((type_, fields))
+
+    def state(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.states.append(state)
+
+    def load(self, key: str, default: Any = None) -> Any:
+        return default
+
+    def save(self, key: str, value: Any) -> None:
+        pass
+
+    def types(self) -> list[str]:
+        with self.lock:
+            return [t for t, _ in self.events]
+
+
+def test_source_failure_is_reported_retried_and_recovered(tmp_path, monkeypatch):
+    monkeypatch.setattr(camera_mod, "RETRY_FIRST_S", 0.1)
+    spec = gs.SceneSpec(people=1, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
+    scene = gs.generate(spec, [gs.with_core(p, 38.8) for p in gs.plan(spec)])
+    path, _ = scene.save(tmp_path / "s.npy")
+    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}, "telemetry_seconds": 1}, "", [])
+    cfg.update(id="cam", path=str(path), fps=60.0)
+    calls = []
+
+    def open_source():
+        calls.append(1)
+        if len(calls) < 3:
+            raise SourceError("P2 Pro on /dev/video0: no frame (unplugged?)")
+        return ReplaySource(path, 60.0)
+
+    ctx = RecordingContext()
+    cam = ThermalCamera(cfg, ctx, open_source)
+    cam.start()
+    try:
+        wait_for(lambda: "fever" in ctx.types(), 15, "a fever event after the camera came back")
+    finally:
+        cam.stop()
+    types = ctx.types()
+    assert types.count("camera_offline") == 1  # reported once per outage, not per retry
+    assert types.index("camera_offline") < types.index("camera_online") < types.index("fever")
+    assert len(calls) == 3 and types.count("fever") == 1
+    offline = dict(ctx.events)["camera_offline"]
+    assert "unplugged" in offline["error"]
+    assert ctx.states[0]["online"] is False and ctx.states[-1]["online"] is True
+    assert sum(t["screened"] for t in ctx.telemetry_values) == 1  # the partial window is sent at stop
+    assert sum(t["fevers"] for t in ctx.telemetry_values) == 1
+
+
+def test_snapshot_off_sends_null(tmp_path):
+    spec = gs.SceneSpec(people=1, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
+    scene = gs.generate(spec, [gs.with_core(p, 38.8) for p in gs.plan(spec)])
+    path, _ = scene.save(tmp_path / "s.npy")
+    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}, "snapshot": False}, "", [])
+    cfg.update(id="cam", path=str(path), fps=60.0)
+    ctx = RecordingContext()
+    cam = ThermalCamera(cfg, ctx, lambda: ReplaySource(path, 60.0))
+    cam.start()
+    try:
+        wait_for(lambda: "fever" in ctx.types(), 15, "a fever event")
+    finally:
+        cam.stop()
+    fever = dict(ctx.events)["fever"]
+    assert fever["snapshot_png"] is None and fever["blackbody"] is True
