@@ -23,6 +23,7 @@ class DeviceContext(Protocol):
     device_id: str
     log: logging.Logger
     resources: Resources
+    timezone: str | None  # the agent's IANA zone for local-time rules; None: the system's
 
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         """Queue a reading durably (outbox); returns once it is on disk."""

@@ -98,11 +98,14 @@ class MeterPublisher:
         self._lock = threading.Lock()
         self.detectors: dict[str, Any] = {}
         saved = context.load("alerts") or {}
+        # An alert block without its own time zone follows the agent's (`timezone` at the top).
+        agent_tz = getattr(context, "timezone", None)
         if config.get("leak") is not None:
-            self.detectors["leak"] = LeakDetector(config["leak"], saved.get("leak"))
+            leak = {**config["leak"], "timezone": config["leak"].get("timezone") or agent_tz}
+            self.detectors["leak"] = LeakDetector(leak, saved.get("leak"))
         if config.get("after_hours") is not None:
-            self.detectors["after_hours"] = AfterHoursDetector(config["after_hours"],
-                                                               saved.get("after_hours"))
+            ah = {**config["after_hours"], "timezone": config["after_hours"].get("timezone") or agent_tz}
+            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"))
         self._alerts_saved = time.monotonic()
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:

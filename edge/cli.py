@@ -58,9 +58,15 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from edge.agent.app import Agent
     from edge.config.agent import load_agent_config
 
+    from edge.agent.app import StartupError
+
     cfg = load_agent_config(args.config)
     agent = Agent(cfg, Resources(pin_factory=pin_factory_from_env()))
-    _run_until_signal(agent.run, agent.stop)
+    try:
+        _run_until_signal(agent.run, agent.stop)
+    except StartupError as exc:
+        logging.getLogger("campus-edge.agent").error("%s", exc)
+        return 1
     return 0
 
 

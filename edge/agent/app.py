@@ -40,6 +40,17 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class StartupError(RuntimeError):
+    """A device could not be started (hardware missing, no GPIO); the message says which and why."""
+
+
+def _hint(exc: Exception) -> str:
+    if type(exc).__name__ in ("BadPinFactory", "PinFactoryFallback"):
+        return (" (no GPIO library found: on a Raspberry Pi install the `pi` extra, "
+                "elsewhere set GPIOZERO_PIN_FACTORY=mock to simulate the pins)")
+    return ""
+
+
 class RetainedState:
     def __init__(self, device: str, state: dict[str, Any]) -> None:
         self.device, self.state = device, state
@@ -53,6 +64,7 @@ class DeviceContextImpl:
         self.device_id = device_id
         self.log = logging.getLogger(f"campus-edge.device.{device_id}")
         self.resources = agent.resources
+        self.timezone: str | None = agent.cfg.get("timezone")
 
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
@@ -125,7 +137,12 @@ class Agent:
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
         for dev_id, dev in self.devices.items():
-            dev.start()
+            try:
+                dev.start()
+            except Exception as exc:
+                c = self.configs[dev_id]
+                raise StartupError(f"devices: {dev_id} ({c['kind']}/{c['driver']}) could not start: "
+                                   f"{type(exc).__name__}: {exc}{_hint(exc)}") from exc
             log.info(
                 "device %s (%s/%s) started",
                 dev_id,

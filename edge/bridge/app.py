@@ -44,6 +44,7 @@ log = logging.getLogger("campus-edge.bridge")
 
 parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus has a few thousand topics
 MAX_HELD = 10_000  # telemetry waiting for its node's info; beyond this the oldest is written as unknown
+DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 
 
@@ -154,11 +155,12 @@ class Bridge:
             timeout = self._wait_time()
         try:
             item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
-            while True:
+            for _ in range(DRAIN_ITEMS):  # then let _tick run: timers, held telemetry, the backlog
                 self._handle(item)
                 if len(self.batch) >= self.cfg["batch"]["size"]:
                     self._flush()
                 item = self.inbox.get_nowait()
+            self._handle(item)
         except queue.Empty:
             pass
 

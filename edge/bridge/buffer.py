@@ -10,7 +10,7 @@ persisted) and logged. Newest data wins because an outage longer than the
 buffer is a failure to report, and the recent past is what operators look at.
 
 Batches the database refuses as malformed (HTTP 400/422) are kept in a
-separate ``rejected`` table for inspection instead of being retried forever.
+separate ``rejected`` table (the last million) for inspection instead of being retried forever.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, reason TEXT NOT NULL, "
     "points BLOB NOT NULL)",
 )
-MAX_REJECTED_ROWS = 10_000
+MAX_REJECTED_ROWS = 1_000_000  # one point each after bisection: ~100 MB at most
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any, Protocol
 
-from edge.bridge.lineproto import Point, encode_batch
+from edge.bridge.lineproto import LineProtocolError, Point, encode_batch
 from edge.store.db import Database
 
 log = logging.getLogger("campus-edge.bridge.sink")
@@ -57,7 +57,10 @@ class InfluxSink:
 
         if not points:
             return
-        body = encode_batch(points)
+        try:
+            body = encode_batch(points)
+        except LineProtocolError as exc:  # the decoder should have refused it; never retry it forever
+            raise SinkRejected(f"cannot encode: {exc}") from None
         try:
             self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=self._precision)
         except ApiException as exc:

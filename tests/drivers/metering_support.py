@@ -15,8 +15,10 @@ from edge.config.schema import Obj, validate
 class RecordingContext:
     """What the agent hands a device, recording what the device does with it."""
 
-    def __init__(self, device_id: str, resources: Resources | None = None, store: dict | None = None) -> None:
+    def __init__(self, device_id: str, resources: Resources | None = None, store: dict | None = None,
+                 timezone: str | None = None) -> None:
         self.device_id = device_id
+        self.timezone = timezone
         self.log = logging.getLogger(f"test.{device_id}")
         self.resources = resources or Resources()
         self.store: dict[str, Any] = store if store is not None else {}

@@ -41,3 +41,17 @@ def test_counter_backwards_is_one_event_and_remembered_across_restarts():
     again.publish({"energy_kwh": 2.5})
     assert ctx2.events == [("counter_reset", {"counter": "energy_kwh", "previous": 500.0, "current": 2.0})]
     assert [t["energy_kwh"] for t in ctx2.telemetries] == [2.0, 2.5]
+
+
+def test_alerts_follow_the_agents_time_zone_unless_they_name_their_own():
+    from drivers.metering import MeterPublisher
+
+    def hours_at(tz_agent, tz_alert):
+        ah = {"baseload_w": 500, "min_minutes": 10, **({"timezone": tz_alert} if tz_alert else {})}
+        cfg = device_config({"id": "m", "kind": "electricity_meter", "driver": "dlt645", "port": "/dev/null",
+                             "address": "000000000161", "after_hours": ah})
+        return MeterPublisher(cfg, RecordingContext("m", timezone=tz_agent)).detectors["after_hours"].tz
+
+    assert str(hours_at("Asia/Shanghai", None)) == "Asia/Shanghai"
+    assert str(hours_at("Asia/Shanghai", "UTC")) == "UTC"
+    assert hours_at(None, None) is None  # the system's zone
