@@ -55,10 +55,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_agent(args: argparse.Namespace) -> int:
     from drivers.base import Resources
-    from edge.agent.app import Agent
+    from edge.agent.app import Agent, StartupError
     from edge.config.agent import load_agent_config
-
-    from edge.agent.app import StartupError
 
     cfg = load_agent_config(args.config)
     agent = Agent(cfg, Resources(pin_factory=pin_factory_from_env()))

@@ -41,8 +41,18 @@ SCREENING: dict[str, Field] = {
                           default=0.2),
     "merge_seconds": Field(Float(min=0, max=60), "a new face next to an alerted one this soon is the same "
                            "person", default=3.0),
-    "snapshot": Field(Bool(), "attach a false-colour thermal crop (PNG, base64) to fever alerts",
+    "snapshot": Field(Bool(), "attach a false-colour thermal crop (PNG, base64) to fever and recheck alerts",
                       default=True),
+    "blur_table_c": Field(ListOf(ListOf(Float(min=0, max=1000), min_len=2, max_len=2), min_len=0),
+                          "[[face width px, degC], ...] added to the canthus reading for optical blur, "
+                          "widths rising; [] turns it off; default: the table derived for the simulated "
+                          "P2 Pro / Lepton optics (canthus), none (face_max)"),
+    "fallback": Field(Bool(), "eyes covered (glasses): measure the forehead and send a `recheck` when it "
+                      "reads near or above the threshold", default=True),
+    "fallback_offset_c": Field(Float(min=0, max=5), "core = forehead + this (eyes covered)", default=2.0),
+    "fallback_uncertainty_c": Field(Float(min=0, max=5), "reported with rechecks", default=0.6),
+    "recheck_margin_c": Field(Float(min=0, max=3), "recheck when the forehead estimate is at or above "
+                              "threshold_c - this", default=0.3),
     "telemetry_seconds": Field(Float(min=1, max=3600), "how often screened / fevers / max_temp_c are sent",
                                default=60.0),
 }
@@ -54,6 +64,9 @@ def check_screening(entry: dict, path: str, errors: list[str]) -> None:
     fw = entry.get("face_width_px")
     if fw and fw[0] >= fw[1]:
         errors.append(f"{path}.face_width_px: min must be below max, got {fw}")
+    table = entry.get("blur_table_c") or []
+    if any(b[0] <= a[0] for a, b in zip(table, table[1:], strict=False)):
+        errors.append(f"{path}.blur_table_c: face widths must rise, got {[w for w, _ in table]}")
     rects = [("blackbody.roi", entry["blackbody"]["roi"])] if entry.get("blackbody") else []
     rects += [(f"masks[{i}]", m) for i, m in enumerate(entry.get("masks") or [])]
     for where, (_, _, w, h) in rects:

@@ -10,13 +10,11 @@ pipeline as a camera's.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from drivers.base import DeviceContext, DriverSpec
 from drivers.thermal.camera import ThermalCamera, replay_opener
 from drivers.thermal.fields import SCREENING, check_screening
-from drivers.thermal.sources import SourceError, load_replay
 from edge.config.schema import Field, Float, Str
 
 FIELDS = {
@@ -27,14 +25,9 @@ FIELDS = {
 
 
 def check(entry: dict, path: str, errors: list[str]) -> None:
+    # The file itself is checked when the camera opens, like a USB camera: a config may be
+    # checked before its scene is recorded, and a missing file is `camera_offline`, not a crash.
     check_screening(entry, path, errors)
-    if not Path(entry["path"]).is_file():
-        errors.append(f"{path}.path: no such file {entry['path']!r}")
-        return
-    try:
-        load_replay(entry["path"])
-    except SourceError as exc:
-        errors.append(f"{path}.path: {exc}")
 
 
 def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:

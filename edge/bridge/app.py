@@ -48,46 +48,9 @@ DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 
 
-@dataclass(frozen=True)
-class Received:
-    """A message and the connection it came on: an acknowledgement is only valid on that connection."""
-
-    msg: Message
-    connection: int
-
-
-class BridgeSession(MqttSession):
-    """MqttSession that numbers its connections and stamps each message with its connection's number.
-
-    After a reconnect the broker re-sends unacknowledged messages under their old packet ids and may
-    reuse ids of acknowledged ones; acknowledging a message of an earlier connection could therefore
-    release a different, not yet stored message. ``ack_received`` refuses to.
-    """
-
-    connection = 0
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not reason_code.is_failure:
-            self.connection += 1  # before any message of this connection is handed over
-        super()._on_connect(client, userdata, flags, reason_code, properties)
-
-    def _on_message(self, client, userdata, msg) -> None:
-        props = getattr(msg, "properties", None)
-        rt = getattr(props, "ResponseTopic", None) if props else None
-        cd = getattr(props, "CorrelationData", None) if props else None
-        message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg)
-        self.inbox.put(Received(message, self.connection))
-
-    def ack_received(self, item: Received) -> bool:
-        if item.msg.qos == 0 or item.connection != self.connection or not self.connected:
-            return False  # the broker re-sends it on the current connection; that copy is acknowledged
-        self.ack(item.msg)
-        return True
-
-
 @dataclass
 class Held:
-    msg: Received
+    msg: Message
     topic: DataTopic
     tel: Telemetry
     deadline: float
@@ -101,12 +64,12 @@ class Bridge:
         self.buffer = DiskBuffer(self.db, cfg["storage"]["max_points"])
         self.sink = sink or make_sink(cfg["sink"])
         self.inbox: queue.Queue = queue.Queue()
-        self.session = BridgeSession(cfg["mqtt"], client_id_for(cfg), self.inbox, manual_ack=True)
+        self.session = MqttSession(cfg["mqtt"], client_id_for(cfg), self.inbox, manual_ack=True)
         # "site/node" -> device -> kind
         self.kinds: dict[str, dict[str, str]] = self.db.get("bridge", "kinds", {})
         self.held: deque[Held] = deque()
         self.batch: list[Point] = []
-        self.batch_msgs: list[Received] = []
+        self.batch_msgs: list[Message] = []
         self.batch_since = 0.0
         self.last_message = 0.0
         self.counters: Counter[str] = Counter()
@@ -191,7 +154,7 @@ class Bridge:
             self._status()
 
     def _handle(self, item: Any) -> None:
-        if isinstance(item, Received):
+        if isinstance(item, Message):
             self.counters["received"] += 1
             self.last_message = time.monotonic()
             self._on_message(item)
@@ -203,12 +166,11 @@ class Bridge:
             log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
             self._flush()  # stored now; not acknowledged (old connection): the re-sent copies overwrite
 
-    def _on_message(self, item: Received) -> None:
-        msg = item.msg
+    def _on_message(self, msg: Message) -> None:
         try:
             if msg.topic.endswith("/info"):
                 self._on_info(msg)
-                self._ack(item)
+                self._ack(msg)
                 return
             topic = parse_topic(msg.topic)
             if topic is None or topic.leaf not in ("telemetry", "event", "state"):
@@ -219,9 +181,9 @@ class Bridge:
                 self.counters["bad_values"] += tel.bad_values
                 kind = self._kind(topic)
                 if kind is None:
-                    self._hold(Held(item, topic, tel, time.monotonic() + self.cfg["info_wait_seconds"]))
+                    self._hold(Held(msg, topic, tel, time.monotonic() + self.cfg["info_wait_seconds"]))
                 else:
-                    self._add(decode.telemetry_point(topic, tel, kind), item)
+                    self._add(decode.telemetry_point(topic, tel, kind), msg)
                 return
             if topic.leaf == "event":
                 decoded = decode.decode_event(topic, msg.payload, self.max_bytes, self.event_tags)
@@ -229,18 +191,18 @@ class Bridge:
                 decoded = decode.decode_state(topic, msg.payload, self.max_bytes)
                 if decoded is None:
                     self.counters["other_states"] += 1
-                    self._ack(item)
+                    self._ack(msg)
                     return
             self.counters["bad_values"] += decoded.bad_values
-            self._add(decoded.point, item)
+            self._add(decoded.point, msg)
         except BadMessage as exc:
             self.counters["bad_messages"] += 1
             log.warning("refused message on %r: %s", msg.topic[:200], exc)
-            self._ack(item)  # refused for good: a redelivery would be refused again
+            self._ack(msg)  # refused for good: a redelivery would be refused again
         except Exception:  # a bug must not stop the stream: count it, log it, let the others pass
             self.counters["errors"] += 1
             log.exception("unexpected error handling a message on %r", msg.topic[:200])
-            self._ack(item)
+            self._ack(msg)
 
     def _on_info(self, msg: Message) -> None:
         where = decode.parse_info_topic(msg.topic)
@@ -283,15 +245,15 @@ class Bridge:
                  h.topic.node, h.topic.device, decode.UNKNOWN_KIND)
         self._add(decode.telemetry_point(h.topic, h.tel, decode.UNKNOWN_KIND), h.msg)
 
-    def _add(self, point: Point, msg: Received) -> None:
+    def _add(self, point: Point, msg: Message) -> None:
         if not self.batch:
             self.batch_since = time.monotonic()
         self.batch.append(point)
         self.batch_msgs.append(msg)
 
-    def _ack(self, item: Received) -> None:
-        if not self.session.ack_received(item):
-            self.counters["not_acknowledged"] += item.msg.qos > 0
+    def _ack(self, msg: Message) -> None:
+        if not self.session.ack(msg):
+            self.counters["not_acknowledged"] += msg.qos > 0
 
     # -- writing ----------------------------------------------------------------
     def _flush(self) -> None:

@@ -77,6 +77,11 @@ def iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def number(v: float) -> str:
+    """Full precision for reports and audits: 1000, 1000.01, 12345.678901 (never rounded like %g)."""
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
 def _tag_text(tags: str) -> str:
     return " ".join(f"{k}={v}" for k, v in json.loads(tags).items())
 
@@ -97,7 +102,7 @@ def to_csv(rows: list[Row]) -> str:
     w.writerow(["time", "ts_ms", "measurement", "tags", *cols])
     for r in rows:
         w.writerow([iso(r.ts_ms), r.ts_ms, r.measurement, _tag_text(r.tags),
-                    *("" if c not in r.values else f"{r.values[c]:g}" for c in cols)])
+                    *("" if c not in r.values else number(r.values[c]) for c in cols)])
     return out.getvalue()
 
 
@@ -105,6 +110,6 @@ def to_table(rows: list[Row]) -> str:
     lines = []
     for r in rows:
         tags = _tag_text(r.tags)
-        vals = " ".join(f"{k}={v:g}" for k, v in r.values.items())
+        vals = " ".join(f"{k}={number(v)}" for k, v in r.values.items())
         lines.append(f"{iso(r.ts_ms)}  {r.measurement}{' ' + tags if tags else ''}  {vals}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -58,6 +58,7 @@ class Message:
     response_topic: str | None = None
     correlation_data: bytes | None = None
     raw: Any = None  # the paho message, for manual ack
+    connection: int = 0  # which of our connections it arrived on (see MqttSession.ack)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class MqttSession:
         self.settings = settings
         self.inbox = inbox
         self.connected = False
+        self.connection = 0  # counts successful connects
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -124,6 +126,7 @@ class MqttSession:
             log.warning("broker refused the connection: %s", reason_code)
             return
         set_nodelay(client)
+        self.connection += 1  # before any message of this connection is handed over
         self.connected = True
         self.inbox.put(Connected(bool(flags.session_present)))
 
@@ -144,7 +147,17 @@ class MqttSession:
         rt = getattr(props, "ResponseTopic", None) if props else None
         cd = getattr(props, "CorrelationData", None) if props else None
         self.inbox.put(
-            Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg)
+            Message(
+                msg.topic,
+                bytes(msg.payload),
+                msg.qos,
+                bool(msg.retain),
+                msg.mid,
+                rt,
+                cd,
+                msg,
+                self.connection,
+            )
         )
 
     # -- owner's API ------------------------------------------------------------
@@ -185,8 +198,18 @@ class MqttSession:
             return None
         return info.mid
 
-    def ack(self, message: Message) -> None:
+    def ack(self, message: Message) -> bool:
+        """Acknowledge a message received with manual_ack; False if it cannot be (any more).
+
+        After a reconnect the broker re-sends unacknowledged messages under their old packet ids
+        and may reuse the ids of acknowledged ones: acknowledging a message of an earlier
+        connection could release a different, not yet stored message. So only messages of the
+        current connection are acknowledged; the broker re-sends the others, and that copy is.
+        """
+        if message.qos == 0 or message.connection != self.connection or not self.connected:
+            return False
         self.client.ack(message.mid, message.qos)
+        return True
 
     def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
         """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""

@@ -69,14 +69,20 @@ def test_config_errors_name_their_place(broker, tmp_path):
     assert "devices[0].threshold_c: expected a number" in text
     assert "devices[0].blackbody.roi: needs at least 4 item(s)" in text
     assert "devices[0].colour: unknown key" in text
+
+
+def test_a_replay_file_of_the_wrong_shape_is_a_camera_fault_not_a_crash(run_agent, mqtt_probe, tmp_path):
+    # The file is opened like a camera: checked at start, reported, retried (check-config passes
+    # on a machine where the scene has not been recorded yet).
     np.save(tmp_path / "flat.npy", np.zeros((4, 4), np.float32))
-    with pytest.raises(ConfigError, match=r"devices\[0\].path: .*\(N, H, W\)"):
-        agent_config(broker, tmp_path, [replace_path(cam, tmp_path / "flat.npy")])
-
-
-def replace_path(cam: dict, path) -> dict:
-    kept = {k: v for k, v in cam.items() if k not in ("threshold_c", "blackbody", "colour")}
-    return kept | {"path": str(path)}
+    probe = mqtt_probe(["campus/#"])
+    cam = {"id": "gate-cam", "kind": "thermal_camera", "driver": "replay",
+           "path": str(tmp_path / "flat.npy")}
+    ra = run_agent([cam])
+    offline = probe.wait_json(f"{ra.base}/gate-cam/event", lambda e: e["type"] == "camera_offline",
+                              timeout=15)
+    assert "(N, H, W)" in offline["error"]
+    assert ra.thread.is_alive()
 
 
 def test_mlx90640_entry_defaults_to_face_max(broker, tmp_path):
@@ -85,4 +91,3 @@ def test_mlx90640_entry_defaults_to_face_max(broker, tmp_path):
     with pytest.raises(ConfigError, match="refresh_hz"):
         agent_config(broker, tmp_path, [{"id": "c", "kind": "thermal_camera", "driver": "mlx90640",
                                          "refresh_hz": 3}])
-

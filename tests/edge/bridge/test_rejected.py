@@ -1,7 +1,10 @@
 """A batch the database refuses is split until the refused points are found; the rest is written."""
 
+import pytest
+
 from edge.bridge import history
-from edge.bridge.sinks import SinkRejected, SqliteSink
+from edge.bridge.lineproto import Point
+from edge.bridge.sinks import InfluxSink, SinkRejected, SinkUnavailable, SqliteSink
 from tests.conftest import wait_for
 from tests.edge.bridge.conftest import T0, info, publish_until, telemetry
 
@@ -35,3 +38,16 @@ def test_refused_points_are_isolated_and_kept(run_bridge, mqtt_probe, tmp_path):
     assert [r.ts_ms - T0 for r in rows] == [i for i in range(30) if i != 13]
     [(reason, points)] = rb.bridge.buffer.rejected()
     assert "422" in reason and points[0].ts_ms == T0 + 13
+
+
+def test_influx_sink_classifies_failures(victoria):
+    cfg = {"url": victoria.url, "token": "t", "org": "campus", "bucket": "campus", "timeout_seconds": 1}
+    sink = InfluxSink(cfg)
+    good = Point("m", (("site", "s"),), (("v", 1.0),), T0)
+    sink.write([good])  # the real server takes it
+    with pytest.raises(SinkRejected):  # cannot be encoded: retrying would never help
+        sink.write([Point("m", (("site", "s"),), (("v", float("nan")),), T0)])
+    victoria.stop()
+    with pytest.raises(SinkUnavailable):  # connection refused: try again later
+        sink.write([good])
+    sink.close()

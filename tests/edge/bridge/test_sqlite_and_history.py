@@ -83,5 +83,7 @@ def test_history_usage_errors(tmp_path, capsys):
     assert main(["history", "s/n/d", "--db", "x.db", "--since", "last tuesday"]) == 2
     assert main(["history", "s/n/d", "--db", str(tmp_path / "missing.db")]) == 1
     assert history.parse_time("2h", now_ms=10_000_000) == 10_000_000 - 7_200_000
+    assert [history.number(v) for v in (1000.0, 1000.01, 12345.678901, -0.5, 1e20)] == \
+        ["1000", "1000.01", "12345.678901", "-0.5", "1e+20"]
     assert history.parse_time("2025-11-24T16:00:00") == T0
     assert history.parse_time("2025-11-24T18:00:00+02:00") == T0

@@ -71,16 +71,32 @@ def test_agent_without_gpio_says_what_to_do(tmp_path):
 
     import pytest
 
-    if "Raspberry Pi" in (Path("/proc/device-tree/model").read_text(errors="ignore")
-                          if Path("/proc/device-tree/model").exists() else ""):
+    if "Raspberry Pi" in (
+        Path("/proc/device-tree/model").read_text(errors="ignore")
+        if Path("/proc/device-tree/model").exists()
+        else ""
+    ):
         pytest.skip("this machine has real GPIO; the test needs one without")
     f = tmp_path / "node.yaml"
-    f.write_text(yaml.safe_dump({"site": "s", "node": "n", "mqtt": {"port": 1},
-                                 "storage": {"path": str(tmp_path / "a.db")},
-                                 "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}]}))
+    f.write_text(
+        yaml.safe_dump(
+            {
+                "site": "s",
+                "node": "n",
+                "mqtt": {"port": 1},
+                "storage": {"path": str(tmp_path / "a.db")},
+                "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}],
+            }
+        )
+    )
     env = {k: v for k, v in os.environ.items() if k != "GPIOZERO_PIN_FACTORY"}
-    r = subprocess.run([sys.executable, "-m", "edge.cli", "agent", "-c", str(f)], capture_output=True, text=True,
-                       timeout=60, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "agent", "-c", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert r.returncode == 1
     assert "ac (relay/gpio) could not start" in r.stderr and "GPIOZERO_PIN_FACTORY=mock" in r.stderr
     assert "Traceback" not in r.stderr
