@@ -7,7 +7,11 @@ test can stop, kill and restart it.
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -16,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import paho.mqtt.publish as paho_publish
 import pytest
+import yaml
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.broker import Mosquitto
 from edge.victoria import VictoriaMetrics
+from tests.edge.bridge.support import ROOT, SENTINEL_INFO, bridge_raw_config, info
 
 
 @pytest.fixture
@@ -200,3 +207,98 @@ def run_agent(
     yield start
     for ra in running:
         ra.stop()
+
+
+# -- bridges ------------------------------------------------------------------------------------------
+
+
+class RunningBridge:
+    """A Bridge on its own thread, as `campus-edge bridge` runs it."""
+
+    def __init__(self, raw: dict[str, Any], sink: Any = None) -> None:
+        from edge.bridge.app import Bridge
+        from edge.bridge.config import BRIDGE
+        from edge.config.schema import validate
+
+        self.cfg = validate(BRIDGE, raw)
+        self.bridge = Bridge(self.cfg, sink)
+        self.thread = threading.Thread(target=self.bridge.run, name="bridge", daemon=True)
+        self.thread.start()
+        assert self.bridge.ready.wait(10), "bridge did not start"
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return dict(self.bridge.counters)
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.bridge.stop()
+            self.thread.join(20)
+            assert not self.thread.is_alive(), "bridge did not stop"
+
+
+@pytest.fixture
+def run_bridge(broker: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., RunningBridge]]:
+    running: list[RunningBridge] = []
+
+    def start(sink: dict[str, Any] | None = None, sink_object: Any = None, **extra: Any) -> RunningBridge:
+        rb = RunningBridge(bridge_raw_config(broker, tmp_path, sink, **extra), sink_object)
+        running.append(rb)
+        # a retained info of a node of its own shows when the bridge has subscribed: the test may publish
+        paho_publish.single(SENTINEL_INFO, json.dumps(info()), qos=1, retain=True, hostname=broker.host,
+                       port=broker.port)
+        deadline = time.monotonic() + 10
+        while "zz-test/zz-sentinel" not in rb.bridge.kinds:
+            assert time.monotonic() < deadline, "bridge did not subscribe"
+            time.sleep(0.01)
+        return rb
+
+    yield start
+    for rb in running:
+        rb.stop()
+
+
+class BridgeProcess:
+    """`python -m edge.cli bridge -c FILE` as a child process, killable with SIGKILL."""
+
+    def __init__(self, raw: dict[str, Any], workdir: Path) -> None:
+        self.config = workdir / f"bridge-{uuid.uuid4().hex[:6]}.yaml"
+        self.config.write_text(yaml.safe_dump(raw))
+        self.log = workdir / f"{self.config.stem}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> BridgeProcess:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "bridge", "-c", str(self.config)],
+                                         stdout=log, stderr=log, cwd=ROOT, env=env, start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+        return self.proc.returncode
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@pytest.fixture
+def bridge_process(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], BridgeProcess]]:
+    procs: list[BridgeProcess] = []
+
+    def make(raw: dict[str, Any]) -> BridgeProcess:
+        p = BridgeProcess(raw, tmp_path)
+        procs.append(p)
+        return p
+
+    yield make
+    for p in procs:
+        p.kill()

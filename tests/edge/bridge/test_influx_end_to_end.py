@@ -1,7 +1,7 @@
 """Agent -> Mosquitto -> bridge -> VictoriaMetrics (InfluxDB v2 write API), read back over /api/v1/export."""
 
 from tests.conftest import wait_for
-from tests.edge.bridge.conftest import T0, influx_sink, vm_export, vm_timestamps
+from tests.edge.bridge.support import T0, influx_sink, vm_export, vm_timestamps
 
 
 def test_agent_relay_health_and_events_reach_the_database(run_agent, run_bridge, mqtt_probe, victoria):

@@ -4,7 +4,7 @@ import threading
 import time
 
 from tests.conftest import wait_for
-from tests.edge.bridge.conftest import (
+from tests.edge.bridge.support import (
     T0,
     bridge_raw_config,
     influx_sink,

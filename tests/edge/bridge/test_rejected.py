@@ -6,7 +6,7 @@ from edge.bridge import history
 from edge.bridge.lineproto import Point
 from edge.bridge.sinks import InfluxSink, SinkRejected, SinkUnavailable, SqliteSink
 from tests.conftest import wait_for
-from tests.edge.bridge.conftest import T0, info, publish_until, telemetry
+from tests.edge.bridge.support import T0, info, publish_until, telemetry
 
 BASE = "campus/school-1/node-1"
 

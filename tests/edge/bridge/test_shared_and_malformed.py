@@ -4,7 +4,7 @@ import json
 
 from edge.bridge import history
 from tests.conftest import wait_for
-from tests.edge.bridge.conftest import (
+from tests.edge.bridge.support import (
     T0,
     influx_sink,
     info,

@@ -6,7 +6,7 @@ import io
 from edge.bridge import history
 from edge.cli import main
 from tests.conftest import wait_for
-from tests.edge.bridge.conftest import T0, info, telemetry
+from tests.edge.bridge.support import T0, info, telemetry
 
 BASE = "campus/school-1/node-1"
 
