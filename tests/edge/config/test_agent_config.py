@@ -153,3 +153,10 @@ def test_shipped_example_configs_are_valid() -> None:
     assert agent_files, "config/ holds example agent configs"
     for p in agent_files:
         load_agent_config(p)
+
+
+def test_config_reference_is_generated_from_the_schema() -> None:
+    from edge.config.docs import render
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "config.md"
+    assert doc.read_text() == render(), "docs/config.md is stale: python -m edge.config.docs > docs/config.md"
