@@ -117,6 +117,24 @@ def wait_online(port: int, node: str) -> None:
     c.loop_stop()
 
 
+def counting_consumer(port: int, topic: str, n: int) -> tuple[mqtt.Client, threading.Event]:
+    """A subscribed client whose event is set once n messages arrived."""
+    c = client(port)
+    done, sub = threading.Event(), threading.Event()
+    count = [0]
+
+    def on_message(cl, u, m):
+        count[0] += 1
+        if count[0] >= n:
+            done.set()
+
+    c.on_subscribe = lambda *a: sub.set()
+    c.on_message = on_message
+    c.subscribe(topic, qos=1)
+    sub.wait(5)
+    return c, done
+
+
 def telemetry_rate(tmp: Path, port: int, n: int) -> float:
     """Messages/s from producer call to consumer receipt, through the agent's outbox."""
     from drivers.base import Resources
@@ -137,20 +155,7 @@ def telemetry_rate(tmp: Path, port: int, n: int) -> float:
     t = threading.Thread(target=agent.run, daemon=True)
     t.start()
     agent.online.wait(10)
-    done = threading.Event()
-    count = [0]
-    c = client(port)
-    sub = threading.Event()
-    c.on_subscribe = lambda *a: sub.set()
-
-    def on_message(cl, u, m):
-        count[0] += 1
-        if count[0] >= n:
-            done.set()
-
-    c.on_message = on_message
-    c.subscribe(f"{agent.topics.base}/m/telemetry", qos=1)
-    sub.wait(5)
+    c, done = counting_consumer(port, f"{agent.topics.base}/m/telemetry", n)
     ctx = DeviceContextImpl(agent, "m")
     t0 = time.perf_counter()
     for i in range(n):
@@ -166,20 +171,7 @@ def telemetry_rate(tmp: Path, port: int, n: int) -> float:
 
 def raw_rate(port: int, n: int) -> float:
     """The same payloads published with paho QoS 1, no outbox, until all are received."""
-    c = client(port)
-    done = threading.Event()
-    count = [0]
-    sub = threading.Event()
-    c.on_subscribe = lambda *a: sub.set()
-
-    def on_message(cl, u, m):
-        count[0] += 1
-        if count[0] >= n:
-            done.set()
-
-    c.on_message = on_message
-    c.subscribe("bench/raw", qos=1)
-    sub.wait(5)
+    c, done = counting_consumer(port, "bench/raw", n)
     p = client(port)
     t0 = time.perf_counter()
     for i in range(n):

@@ -8,6 +8,6 @@ camera device (drivers/thermal/camera.py), the tests and the benchmark drive it.
 
 from edge.screening.config import ScreeningConfig
 from edge.screening.pipeline import FrameResult, Pipeline
-from edge.screening.tracking import Fever, Screened, TrackEnded
+from edge.screening.tracking import Fever, Recheck, Screened, TrackEnded
 
-__all__ = ["Fever", "FrameResult", "Pipeline", "ScreeningConfig", "Screened", "TrackEnded"]
+__all__ = ["Fever", "FrameResult", "Pipeline", "Recheck", "ScreeningConfig", "Screened", "TrackEnded"]

@@ -8,6 +8,19 @@ from typing import Any
 CANTHUS = "canthus"
 FACE_MAX = "face_max"
 
+# Blur compensation for the canthus reading: (face width in pixels, degC to add), linearly interpolated,
+# held at the ends. The canthus is ~0.09 face widths across, so on a face W pixels wide the optics spread
+# it over ~0.09 W pixels and the hottest pixels read low; the loss depends on pixels across the face, not
+# on the sensor's size. Defaults: the mean loss of measure_canthus by face width on scenes of
+# simulators.gate_scene (heads rendered 4x oversampled and area-averaged, Gaussian sigma 0.5 px, NETD
+# 0.05 degC), seed 7, 160x120 and 256x192 pooled: blur (roughly 1.0 degC * exp(-(0.0435 W)^2 / (2 * 0.58^2)),
+# a blurred disc) net of the noise's small pull upward on a mean of hottest pixels (hence < 0 on wide faces).
+# Re-derive: `bench_screening.py --derive-blur-table`. Another lens: measure its own (docs/screening.md).
+BLUR_TABLE_C: tuple[tuple[float, float], ...] = (
+    (8, 0.87), (10, 0.79), (12, 0.69), (14, 0.56), (16, 0.42), (18, 0.34), (20, 0.27), (24, 0.15),
+    (28, 0.07), (32, 0.05), (40, -0.04), (48, -0.08),
+)
+
 
 @dataclass(frozen=True)
 class Blackbody:
@@ -28,17 +41,31 @@ class ScreeningConfig:
     measure_width_px: int | None = None  # faces narrower than this are tracked, not measured
     masks: tuple[tuple[int, int, int, int], ...] = ()  # static masks: x, y, w, h
     min_frames: int = 3  # good measurements before a decision
+    alert_margin_c: float = 0.0  # a fever alerts at an estimate >= threshold + this
     confirm_frames: int = 2  # re-measurements that must confirm a fever before the alert
     hysteresis_c: float = 0.2  # a suspicion clears only below threshold - this
     merge_seconds: float = 3.0  # a new track next to an alerted one this soon is the same person
     lost_seconds: float = 0.6  # a track unseen this long has left
     snapshot: bool = True
+    # degC added to the canthus by face width in pixels; None: BLUR_TABLE_C for canthus, nothing for face_max
+    blur_table_c: tuple[tuple[float, float], ...] | None = None
+    # eyes covered (glasses): the forehead is measured instead, and a reading near or above the threshold
+    # raises a `recheck` (never a `fever`): the forehead says far less about the core than the canthus
+    fallback: bool = True
+    fallback_offset_c: float = 2.0  # core = forehead + this
+    fallback_uncertainty_c: float = 0.6
+    recheck_margin_c: float = 0.3  # recheck at a forehead estimate >= threshold - this
 
     @property
     def uncertainty(self) -> float:
         if self.uncertainty_c is not None:
             return self.uncertainty_c
         return 0.3 if self.method == CANTHUS else 1.0
+
+    def blur_table(self) -> tuple[tuple[float, float], ...]:
+        if self.blur_table_c is not None:
+            return self.blur_table_c
+        return BLUR_TABLE_C if self.method == CANTHUS else ()
 
     def face_widths(self, frame_width: int) -> tuple[int, int]:
         if self.face_width_px is not None:
@@ -55,6 +82,7 @@ class ScreeningConfig:
         """From a validated thermal_camera device entry (keys as in drivers/thermal/fields.py)."""
         bb = cfg.get("blackbody")
         fw = cfg.get("face_width_px")
+        bt = cfg.get("blur_table_c")
         return cls(
             threshold_c=cfg["threshold_c"], canthus_offset_c=cfg["canthus_offset_c"], method=cfg["method"],
             uncertainty_c=cfg.get("uncertainty_c"),
@@ -64,4 +92,7 @@ class ScreeningConfig:
             masks=tuple(tuple(m) for m in cfg.get("masks") or ()), min_frames=cfg["min_frames"],
             confirm_frames=cfg["confirm_frames"], hysteresis_c=cfg["hysteresis_c"],
             merge_seconds=cfg["merge_seconds"], snapshot=cfg["snapshot"],
+            blur_table_c=None if bt is None else tuple((float(w), float(c)) for w, c in bt),
+            fallback=cfg["fallback"], fallback_offset_c=cfg["fallback_offset_c"],
+            fallback_uncertainty_c=cfg["fallback_uncertainty_c"], recheck_margin_c=cfg["recheck_margin_c"],
         )

@@ -12,7 +12,7 @@ from edge.screening.config import CANTHUS, ScreeningConfig
 from edge.screening.faces import FaceFinder
 from edge.screening.measure import measure_canthus, measure_face_max
 from edge.screening.reference import NO_BLACKBODY, BlackbodyReference, Reference
-from edge.screening.tracking import Event, Fever, Observation, Tracker
+from edge.screening.tracking import Event, Fever, Observation, Recheck, Tracker
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Pipeline:
         blobs = self.finder.find(frame)
         measurements = [self.measure(frame, self.finder.labels, self.finder.stats, b) for b in blobs]
         events, observations = self.tracker.update(ts, blobs, measurements, ref, frame)
-        if any(isinstance(e, Fever) for e in events):
+        if any(isinstance(e, Fever | Recheck) for e in events):
             events = _with_snapshots(events)
         self.frames += 1
         self.last_ts = ts
@@ -71,6 +71,6 @@ class Pipeline:
 
 
 def _with_snapshots(events: list[Event]) -> list[Event]:
-    """Encode each alert's crop as a false-colour PNG, and drop the crop."""
+    """Encode each alert's (fever or recheck) crop as a false-colour PNG, and drop the crop."""
     return [dataclasses.replace(e, crop=None, snapshot_png=snapshot.false_colour_png(e.crop))
-            if isinstance(e, Fever) and e.crop is not None else e for e in events]
+            if isinstance(e, Fever | Recheck) and e.crop is not None else e for e in events]

@@ -4,7 +4,8 @@ Association is greedy nearest-centroid (faces move a few pixels per frame at a
 walking pace, and two faces are rarely closer than a face width). Per track:
 
 - a *good* frame is a measured face (wide enough, eyes not covered) on a frame
-  whose reference is not degraded; its core estimate is canthus + offset;
+  whose reference is not degraded; its core estimate is canthus + offset + the
+  blur compensation for the face's width in pixels (config.BLUR_TABLE_C);
 - after ``min_frames`` good frames the person counts as screened; the track's
   estimate is the second highest of its estimates (faces blur with distance,
   so readings rise as a person comes closer; the second highest ignores one
@@ -20,7 +21,14 @@ walking pace, and two faces are rarely closer than a face width). Per track:
 - a track lost for a moment and found again near its last place (similar face
   width) is the same track; a new track appearing next to a track that has
   alerted, within ``merge_seconds``, is that same person (it never alerts);
-- a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate).
+- a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate);
+- eyes covered (glasses) on a frame that would otherwise be good: the forehead
+  is measured instead (core = forehead + ``fallback_offset_c``); once a track
+  has ``min_frames`` such readings and the second highest is at or above
+  threshold - ``recheck_margin_c``, it raises one
+  Recheck ("re-screen without glasses"), never a Fever. A new track next to a
+  rechecked one within ``merge_seconds`` does not recheck again (it can still
+  alert a fever if its canthus is seen).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import numpy as np
 from edge.screening import snapshot
 from edge.screening.config import ScreeningConfig
 from edge.screening.faces import Blob
-from edge.screening.measure import Measurement
+from edge.screening.measure import Measurement, blur_compensation
 from edge.screening.reference import Reference
 
 
@@ -61,6 +69,22 @@ class Fever:
 
 
 @dataclass(frozen=True)
+class Recheck:
+    """Eyes covered and the forehead reads near or above the threshold: re-screen without glasses."""
+
+    track: int
+    temp_c: float  # core estimate from the forehead
+    threshold_c: float
+    frames: int  # forehead readings behind it
+    blackbody: bool
+    uncertainty_c: float
+    ts: float
+    first_seen_ts: float
+    crop: np.ndarray | None = field(default=None, repr=False)
+    snapshot_png: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class TrackEnded:
     track: int
     temp_c: float | None  # None: never measured well enough
@@ -72,9 +96,11 @@ class TrackEnded:
     blackbody: bool
     first_seen_ts: float
     ts: float
+    rechecked: bool = False
+    fallback_c: float | None = None  # core estimate from the forehead (eyes covered), None: none made
 
 
-Event = Screened | Fever | TrackEnded
+Event = Screened | Fever | Recheck | TrackEnded
 
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 
@@ -102,24 +128,32 @@ class Track:
     covered: int = 0
     readings: list[float] = field(default_factory=list)
     confirm: list[float] = field(default_factory=list)
+    fallback: list[float] = field(default_factory=list)  # core from the forehead, eyes covered
+    rechecked: bool = False
     screened: bool = False
     suspect: bool = False
     alerted: bool = False
     alias: bool = False  # the same person as an alerted track
+    recheck_alias: bool = False  # the same person as a rechecked track
     blackbody: bool = False
     crop: np.ndarray | None = None
 
     def estimate(self) -> float | None:
-        if not self.readings:
-            return None
-        top = sorted(self.readings)[-2:]
-        return top[0]
+        return float(np.median(self.readings)) if self.readings else None
+
+    def fallback_estimate(self) -> float | None:
+        return _second_highest(self.fallback)
+
+
+def _second_highest(values: list[float]) -> float | None:
+    return sorted(values)[-2:][0] if values else None
 
 
 class Tracker:
     def __init__(self, cfg: ScreeningConfig, measure_width: int) -> None:
         self.cfg = cfg
         self.measure_width = measure_width
+        self.blur_table = cfg.blur_table()
         self.active: dict[int, Track] = {}
         self.lost: dict[int, Track] = {}
         self._ids = itertools.count(1)
@@ -139,8 +173,11 @@ class Tracker:
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
             track.seen += 1
-            core = None if meas.canthus_c is None else meas.canthus_c + self.cfg.canthus_offset_c
-            good = core is not None and not ref.degraded and blob.w >= self.measure_width
+            core = None
+            if meas.canthus_c is not None:
+                core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
+            usable = not ref.degraded and blob.w >= self.measure_width
+            good = core is not None and usable
             track.covered += meas.covered
             observations.append(Observation(track.id, blob, core, good))
             if good:
@@ -149,6 +186,11 @@ class Tracker:
                 events.extend(self._decide(track, core, ts))
                 if track.suspect and frame is not None and self.cfg.snapshot:
                     track.crop = snapshot.crop(frame, track.bbox).copy()
+            elif usable and meas.forehead_c is not None and self.cfg.fallback:
+                track.blackbody = ref.blackbody
+                if frame is not None and self.cfg.snapshot and not track.rechecked:
+                    track.crop = snapshot.crop(frame, track.bbox).copy()
+                events.extend(self._decide_fallback(track, meas.forehead_c + self.cfg.fallback_offset_c, ts))
         return events, observations
 
     def flush(self, ts: float) -> list[Event]:
@@ -188,13 +230,29 @@ class Tracker:
             out.append(self._alert(track, ts))
         return out
 
+    def _decide_fallback(self, track: Track, core: float, ts: float) -> list[Event]:
+        """Eyes covered: the forehead can only ask for a re-screen, once, when it reads near the threshold."""
+        cfg = self.cfg
+        track.fallback.append(core)
+        if track.rechecked or track.alerted or len(track.fallback) < cfg.min_frames:
+            return []
+        # no "the canthus was seen more often" exemption: on small faces blur fills the lenses' cold holes, so
+        # a glasses-wearer shows a few canthus readings (of the frame, low) before the lenses are resolved
+        est = track.fallback_estimate()
+        assert est is not None
+        if est < cfg.threshold_c - cfg.recheck_margin_c:
+            return []
+        track.rechecked = True
+        return [Recheck(track.id, round(est, 2), cfg.threshold_c, len(track.fallback), track.blackbody,
+                        cfg.fallback_uncertainty_c, ts, track.first_ts, track.crop)]
+
     def _confirmed(self, track: Track) -> bool:
         confirmed = sorted(track.confirm)[len(track.confirm) // 2]
         return confirmed >= self.cfg.threshold_c - self.cfg.hysteresis_c
 
     def _ready(self, track: Track) -> bool:
         est = track.estimate()
-        return track.screened and est is not None and est >= self.cfg.threshold_c
+        return track.screened and est is not None and est >= self.cfg.threshold_c + self.cfg.alert_margin_c
 
     def _alert(self, track: Track, ts: float) -> Fever:
         track.alerted = True
@@ -212,9 +270,11 @@ class Tracker:
 
     def _ended(self, t: Track, ts: float) -> TrackEnded:
         est = t.estimate() if t.screened else None
+        fb = t.fallback_estimate() if len(t.fallback) >= self.cfg.min_frames else None
         return TrackEnded(t.id, None if est is None else round(est, 2), len(t.readings), t.seen,
                           t.screened and not t.alias, t.alerted and not t.alias, t.covered * 2 > t.seen,
-                          t.blackbody, t.first_ts, ts)
+                          t.blackbody, t.first_ts, ts, t.rechecked and not t.recheck_alias,
+                          None if fb is None else round(fb, 2))
 
     # -- association ------------------------------------------------------------------
     def _associate(self, blobs: list[Blob]) -> dict[int, Track]:
@@ -223,7 +283,7 @@ class Tracker:
         for b in blobs:
             for t in self.active.values():
                 d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
-                if d <= 0.6 * max(t.w, b.w) + 3 and _similar(t.w, b.w):
+                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w):
                     cands.append((d, b.label, t.id))
         cands.sort()
         out: dict[int, Track] = {}
@@ -251,12 +311,22 @@ class Tracker:
         track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts)
         recent = [t for t in [*self.active.values(), *self.lost.values()]
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-                  and 0.7 <= blob.w / max(t.w, 1) <= 1.4]
+                  and _same_size(t.w, blob.w)]
         if recent:
             track.alerted = track.alias = True
+        if any(t.rechecked and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
+               and _same_size(t.w, blob.w) for t in [*self.active.values(), *self.lost.values()]):
+            track.rechecked = track.recheck_alias = True
         self.active[track.id] = track
         return track
 
 
 def _similar(a: int, b: int) -> bool:
     return 0.5 <= a / max(b, 1) <= 2.0
+
+
+def _same_size(before: int, now: int) -> bool:
+    """Could this blob be that face a moment later? A face only grows as it comes closer; a blob shrinks to
+    ~0.7 of itself when a head behind it comes apart from it. The next person in the lane walks at least a
+    metre behind: where the last one passed (~1.1 m), their face is at most half as wide, and a new track."""
+    return 0.6 <= now / max(before, 1) <= 1.7
