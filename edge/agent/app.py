@@ -23,6 +23,7 @@ from edge.agent.schedule import due
 from edge.agent.switching import Outcome, Switching
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
+from edge.mqtt.discovery import discovery_configs
 from edge.mqtt.payloads import PayloadError
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will
 from edge.mqtt.topics import Topics, parse_inbound
@@ -46,8 +47,10 @@ class StartupError(RuntimeError):
 
 def _hint(exc: Exception) -> str:
     if type(exc).__name__ in ("BadPinFactory", "PinFactoryFallback"):
-        return (" (no GPIO library found: on a Raspberry Pi install the `pi` extra, "
-                "elsewhere set GPIOZERO_PIN_FACTORY=mock to simulate the pins)")
+        return (
+            " (no GPIO library found: on a Raspberry Pi install the `pi` extra, "
+            "elsewhere set GPIOZERO_PIN_FACTORY=mock to simulate the pins)"
+        )
     return ""
 
 
@@ -141,8 +144,10 @@ class Agent:
                 dev.start()
             except Exception as exc:
                 c = self.configs[dev_id]
-                raise StartupError(f"devices: {dev_id} ({c['kind']}/{c['driver']}) could not start: "
-                                   f"{type(exc).__name__}: {exc}{_hint(exc)}") from exc
+                raise StartupError(
+                    f"devices: {dev_id} ({c['kind']}/{c['driver']}) could not start: "
+                    f"{type(exc).__name__}: {exc}{_hint(exc)}"
+                ) from exc
             log.info(
                 "device %s (%s/%s) started",
                 dev_id,
@@ -235,7 +240,11 @@ class Agent:
         )
         self._offline_since = None
         self._failsafe_done.clear()
-        self._sub_mid = self.session.subscribe(self.topics.subscriptions())
+        subs = self.topics.subscriptions()
+        ha = self.cfg["homeassistant"]
+        if ha["discovery"]:
+            subs.append(f"{ha['prefix']}/status")  # Home Assistant's birth: send our configs again
+        self._sub_mid = self.session.subscribe(subs)
         self._birth(session)
 
     def _birth(self, session: int | None = None) -> None:
@@ -247,6 +256,10 @@ class Agent:
         ]
         info = payloads.info(__version__, session, self.started_ms, devices)
         self._publish_json(self.topics.info, info, retain=True)
+        ha = self.cfg["homeassistant"]
+        if ha["discovery"]:
+            for dc in discovery_configs(ha["prefix"], self.topics, __version__, devices):
+                self._publish_json(dc.topic, dc.payload, retain=True)
         for device, state in self.retained.items():
             self._publish_json(self.topics.device(device, "state"), state, retain=True)
         self.session.publish(self.topics.status, b"online", retain=True)
@@ -285,6 +298,12 @@ class Agent:
 
     # -- commands -----------------------------------------------------------------
     def _on_message(self, msg: Message) -> None:
+        ha = self.cfg["homeassistant"]
+        if ha["discovery"] and msg.topic == f"{ha['prefix']}/status":
+            if msg.payload == b"online":
+                log.info("Home Assistant came online: publishing discovery again")
+                self._birth()
+            return
         target = parse_inbound(self.topics, msg.topic)
         if target is None:
             self.counters["bad_payloads"] += 1

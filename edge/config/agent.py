@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from drivers import catalog
-from edge.config.common import ID, MQTT, load
+from edge.config.common import ID, MQTT, TOPIC_ROOT, load
 from edge.config.schema import (
     MISSING,
+    Bool,
     Enum,
     Field,
     Float,
@@ -133,6 +134,15 @@ STORAGE = Obj(
     }
 )
 
+HOMEASSISTANT = Obj(
+    {
+        "discovery": Field(
+            Bool(), "publish Home Assistant MQTT discovery configs (switches, meter sensors)", default=False
+        ),
+        "prefix": Field(TOPIC_ROOT, "Home Assistant's discovery prefix", default="homeassistant"),
+    }
+)
+
 AGENT = Obj(
     {
         "site": Field(ID, "site (school) id, part of every topic", required=True),
@@ -151,6 +161,11 @@ AGENT = Obj(
         "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
         "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
         "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),
+        "homeassistant": Field(
+            HOMEASSISTANT,
+            "Home Assistant integration",
+            default=lambda: HOMEASSISTANT.check({}, "homeassistant", []),
+        ),
     }
 )
 
