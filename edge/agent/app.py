@@ -109,7 +109,7 @@ class Agent:
         self.inbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self.started_ms = now_ms()
-        self.counters = {"bad_payloads": 0}
+        self.counters = {"bad_payloads": 0, "errors": 0}
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
@@ -195,7 +195,11 @@ class Agent:
         try:
             item = self.inbox.get(timeout=timeout)
             while True:
-                self._handle(item, acked)
+                try:
+                    self._handle(item, acked)
+                except Exception:  # a bug met by one message must not stop the node: count it, go on
+                    self.counters["errors"] += 1
+                    log.exception("unexpected error handling %r", item)
                 item = self.inbox.get_nowait()
         except queue.Empty:
             pass

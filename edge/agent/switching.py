@@ -64,7 +64,14 @@ class Switching:
             return self._refuse(
                 device, cmd, f"pulse of {cmd.seconds:g} s is longer than the limit of {limit:g} s", now
             )
-        on = {"on": True, "off": False, "pulse": True}.get(cmd.action, not sw.is_on())
+        if cmd.action == "toggle":
+            try:
+                on = not sw.is_on()
+            except Exception as exc:
+                log.exception("reading %s failed", device)
+                return self._refuse(device, cmd, f"relay could not be read: {exc}", now, record=False)
+        else:
+            on = cmd.action != "off"
         return self.switch(
             device, on, "command", cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None
         )

@@ -245,3 +245,16 @@ def test_failsafe_when_broker_gone(run_agent, mqtt_probe, broker, pin_factory):
     # after reconnecting, the agent republishes the failsafe state (the broker's retained copy said "command")
     state = late.wait_json(f"{ra.base}/ac-301/state", lambda s: s["cause"] == "failsafe", timeout=40)
     assert state["on"] is False
+
+
+def test_relay_that_cannot_be_driven_answers_not_ok_and_agent_runs_on(run_agent, mqtt_probe):
+    ra = run_agent([AC, LIGHT])
+    ra.agent.devices["ac-301"]._out.close()  # the pin is gone (driver released it, hardware fault)
+    probe = mqtt_probe([f"{ra.base}/+/reply"])
+    probe.publish(f"{ra.base}/ac-301/set", {"id": "f1", "action": "on"})
+    reply = probe.wait_json(f"{ra.base}/ac-301/reply", lambda r: r["id"] == "f1")
+    assert reply["ok"] is False and "relay could not be switched" in reply["error"]
+    probe.publish(f"{ra.base}/light-301/set", {"id": "f2", "action": "on"})
+    assert probe.wait_json(f"{ra.base}/light-301/reply", lambda r: r["id"] == "f2")["ok"] is True
+    # not recorded as done: once the relay works again, the same id is executed, not answered as duplicate
+    assert ra.agent.commands.lookup("f1", "ac-301") is None
