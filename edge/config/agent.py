@@ -71,6 +71,22 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
             errors.append(f"{path}[{i}].id: 'agent' is reserved for the agent's own health readings")
         else:
             seen[dev["id"]] = i
+    # Meters on one RS-485 port share its line settings: one port, one baud rate.
+    ports: dict[str, int] = {}
+    for i, dev in enumerate(devices):
+        port = dev.get("port") if isinstance(dev, dict) else None
+        if not isinstance(port, str):
+            continue
+        if port not in ports:
+            ports[port] = i
+            continue
+        first = devices[ports[port]]
+        for key in ("baudrate", "parity", "stopbits"):
+            if dev.get(key) != first.get(key):
+                errors.append(
+                    f"{path}[{i}].{key}: {dev.get(key)!r} differs from {first.get(key)!r} of "
+                    f"devices[{ports[port]}] on the same port {port}"
+                )
     pins: dict[int, int] = {}
     for i, dev in enumerate(devices):
         pin = dev.get("pin") if isinstance(dev, dict) else None

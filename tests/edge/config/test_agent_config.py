@@ -160,3 +160,13 @@ def test_config_reference_is_generated_from_the_schema() -> None:
 
     doc = Path(__file__).resolve().parents[3] / "docs" / "config.md"
     assert doc.read_text() == render(), "docs/config.md is stale: python -m edge.config.docs > docs/config.md"
+
+
+def test_meters_on_one_port_must_share_its_line_settings() -> None:
+    m = {"kind": "electricity_meter", "driver": "dlt645", "port": "/dev/ttyUSB0"}
+    errs = errors_of({"site": "s", "node": "n", "devices": [
+        {**m, "id": "a", "address": "000000000161"},
+        {**m, "id": "b", "address": "000000000162", "baudrate": 9600},
+        {**m, "id": "c", "address": "000000000163", "port": "/dev/ttyUSB1", "baudrate": 9600},
+    ]})
+    assert errs == ["devices[1].baudrate: 9600 differs from 2400 of devices[0] on the same port /dev/ttyUSB0"]
