@@ -252,16 +252,21 @@ def main(argv: list[str] | None = None) -> int:
         print("BLUR_TABLE_C =", tuple(table))
         return 0
     cfg = ScreeningConfig()
-    bare = replace(cfg, blur_table_c=())  # the baseline: no blur compensation
+    bare = replace(cfg, blur_table_c=(), alert_margin_c=0.0)  # the baseline: the previous decision rule
     side = max(100, args.people // 4)
     lepton = gs.SceneSpec(people=side, seed=args.seed + 2, width=160, height=120, hfov_deg=57.0)
     runs = [
         ("256x192 (P2 Pro), blackbody", gs.SceneSpec(people=args.people, seed=args.seed), cfg),
-        ("256x192 (P2 Pro), blackbody, BASELINE without blur compensation",
+        ("256x192 (P2 Pro), blackbody, BASELINE (no blur compensation, no alert margin)",
          gs.SceneSpec(people=args.people, seed=args.seed), bare),
         ("256x192, no blackbody", gs.SceneSpec(people=side, seed=args.seed + 1, blackbody=False), cfg),
         ("160x120 (Lepton 3.5), blackbody", lepton, cfg),
-        ("160x120 (Lepton 3.5), blackbody, BASELINE without blur compensation", lepton, bare),
+        ("160x120 (Lepton 3.5), blackbody, BASELINE (no blur compensation, no alert margin)", lepton, bare),
+        # the forehead fallback on its own: everyone wears glasses
+        ("256x192 (P2 Pro), blackbody, everyone in glasses",
+         gs.SceneSpec(people=side, seed=args.seed + 3, glasses_share=1.0), cfg),
+        ("160x120 (Lepton 3.5), blackbody, everyone in glasses",
+         replace(lepton, seed=args.seed + 4, glasses_share=1.0), cfg),
     ]
     t0 = time.perf_counter()
     for name, spec, run_cfg in runs:

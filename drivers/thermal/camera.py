@@ -8,8 +8,12 @@ moves frames and results:
 - ``fever`` events on {base}/{device}/event: track, temp_c, threshold_c,
   uncertainty_c, frames, blackbody, snapshot_png (base64 false-colour PNG of the
   thermal crop, or null when snapshots are off);
-- telemetry every ``telemetry_seconds``: screened, fevers, max_temp_c (when
-  anyone was screened), covered (faces with eyes covered, not screened);
+- ``recheck`` events (eyes covered by glasses and the forehead reads near or
+  above the threshold: "re-screen without glasses"): the same fields plus
+  ``reason`` ("eyes_covered") and ``site`` ("forehead"); never a ``fever``;
+- telemetry every ``telemetry_seconds``: screened, fevers, rechecks, max_temp_c
+  (when anyone was screened), covered (faces with eyes covered, not screened
+  by the canthus);
 - a source that fails (unplugged, wrong camera) is logged, reported once as a
   ``camera_offline`` event with the error, and reopened with a growing pause
   (``camera_online`` when it is back); it never stops the agent.
@@ -25,7 +29,7 @@ from typing import Any
 
 from drivers.base import DeviceContext
 from drivers.thermal.sources import FrameSource, ReplaySource
-from edge.screening import Fever, Pipeline, Screened, ScreeningConfig, TrackEnded
+from edge.screening import Fever, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
 
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
 
@@ -41,7 +45,7 @@ class ThermalCamera:
         self.open_source = open_source
         self.screening = ScreeningConfig.from_device(config)
         self.pipeline = Pipeline(self.screening)
-        self.counters = {"frames": 0, "bad_frames": 0, "alerts": 0, "screened": 0}
+        self.counters = {"frames": 0, "bad_frames": 0, "alerts": 0, "rechecks": 0, "screened": 0}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._window = _Window()
@@ -60,7 +64,7 @@ class ThermalCamera:
             self._thread.join(10)
             self._thread = None
         self._handle(self.pipeline.flush())
-        if self._window.screened or self._window.fevers:
+        if self._window.screened or self._window.fevers or self._window.rechecks:
             self._send_telemetry()  # the last partial window is not lost
 
     # -- the thread -------------------------------------------------------------------
@@ -130,6 +134,12 @@ class ThermalCamera:
                 self.context.log.warning("fever: track %d at %.2f degC (threshold %.1f)", e.track, e.temp_c,
                                          e.threshold_c)
                 self.context.event("fever", fever_fields(e), ts_ms=int(e.ts * 1000))
+            elif isinstance(e, Recheck):
+                self._window.rechecks += 1
+                self.counters["rechecks"] += 1
+                self.context.log.warning("recheck: track %d, eyes covered, forehead estimate %.2f degC "
+                                         "(threshold %.1f)", e.track, e.temp_c, e.threshold_c)
+                self.context.event("recheck", recheck_fields(e), ts_ms=int(e.ts * 1000))
             elif isinstance(e, TrackEnded):
                 if e.screened and e.temp_c is not None:
                     self._window.max_temp(e.temp_c)
@@ -138,7 +148,8 @@ class ThermalCamera:
 
     def _send_telemetry(self) -> None:
         w, self._window = self._window, _Window()
-        values: dict[str, float] = {"screened": w.screened, "fevers": w.fevers, "covered": w.covered}
+        values: dict[str, float] = {"screened": w.screened, "fevers": w.fevers, "rechecks": w.rechecks,
+                                    "covered": w.covered}
         if w.max_c is not None:
             values["max_temp_c"] = round(w.max_c, 2)
         self.context.telemetry(values)
@@ -148,7 +159,7 @@ class _Window:
     """What happened since the last telemetry."""
 
     def __init__(self) -> None:
-        self.screened = self.fevers = self.covered = 0
+        self.screened = self.fevers = self.rechecks = self.covered = 0
         self.max_c: float | None = None
 
     def max_temp(self, t: float) -> None:
@@ -158,6 +169,21 @@ class _Window:
 def fever_fields(e: Fever) -> dict[str, Any]:
     return {
         "track": e.track,
+        "temp_c": e.temp_c,
+        "threshold_c": e.threshold_c,
+        "uncertainty_c": e.uncertainty_c,
+        "frames": e.frames,
+        "blackbody": e.blackbody,
+        "snapshot_png": base64.b64encode(e.snapshot_png).decode("ascii") if e.snapshot_png else None,
+    }
+
+
+def recheck_fields(e: Recheck) -> dict[str, Any]:
+    """A recheck: "re-screen this pupil without glasses"; temp_c is the forehead estimate."""
+    return {
+        "track": e.track,
+        "reason": "eyes_covered",
+        "site": "forehead",
         "temp_c": e.temp_c,
         "threshold_c": e.threshold_c,
         "uncertainty_c": e.uncertainty_c,

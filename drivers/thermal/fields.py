@@ -37,13 +37,15 @@ SCREENING: dict[str, Field] = {
     "min_frames": Field(Int(min=1, max=50), "good measurements before a person counts as screened",
                         default=3),
     "confirm_frames": Field(Int(min=1, max=20), "re-measurements that must confirm a fever", default=2),
+    "alert_margin_c": Field(Float(min=0, max=1), "a fever alerts once the estimate is at least "
+                            "threshold_c + this (the reported temp_c is the estimate itself)", default=0.1),
     "hysteresis_c": Field(Float(min=0, max=2), "a fever suspicion clears only below threshold - this",
                           default=0.2),
     "merge_seconds": Field(Float(min=0, max=60), "a new face next to an alerted one this soon is the same "
                            "person", default=3.0),
     "snapshot": Field(Bool(), "attach a false-colour thermal crop (PNG, base64) to fever and recheck alerts",
                       default=True),
-    "blur_table_c": Field(ListOf(ListOf(Float(min=0, max=1000), min_len=2, max_len=2), min_len=0),
+    "blur_table_c": Field(ListOf(ListOf(Float(min=-2, max=1000), min_len=2, max_len=2)),
                           "[[face width px, degC], ...] added to the canthus reading for optical blur, "
                           "widths rising; [] turns it off; default: the table derived for the simulated "
                           "P2 Pro / Lepton optics (canthus), none (face_max)"),

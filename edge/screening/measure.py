@@ -116,8 +116,8 @@ def measure_forehead(celsius: np.ndarray, labels: np.ndarray, stats: np.ndarray,
     w = blob.w
     c0, c1 = blob.x + int(0.2 * w), blob.x + max(int(0.2 * w) + 1, round(0.8 * w))
     if cut_label:
-        x, y, cw, ch, _ = (int(v) for v in stats[cut_label])
-        r0, r1, label = y, y + ch, cut_label
+        top, height = int(stats[cut_label][1]), int(stats[cut_label][3])
+        r0, r1, label = top, top + height, cut_label
     else:
         r0, r1, label = blob.y + int(FOREHEAD[0] * w), blob.y + max(1, round(FOREHEAD[1] * w)), blob.label
     values = celsius[r0:r1, c0:c1][labels[r0:r1, c0:c1] == label]

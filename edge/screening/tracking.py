@@ -7,14 +7,17 @@ walking pace, and two faces are rarely closer than a face width). Per track:
   whose reference is not degraded; its core estimate is canthus + offset + the
   blur compensation for the face's width in pixels (config.BLUR_TABLE_C);
 - after ``min_frames`` good frames the person counts as screened; the track's
-  estimate is the second highest of its estimates (faces blur with distance,
-  so readings rise as a person comes closer; the second highest ignores one
-  outlier);
+  estimate is the median of its estimates: blur compensation makes them level
+  with distance, and a person's error is mostly their own (skin around the
+  canthus), so more frames mostly help against noise. Without compensation
+  (``face_max``, or an empty blur table) faces blur with distance, readings
+  rise as a person comes closer, and the estimate is the second highest (it
+  ignores one outlier);
 - a reading at or above the threshold makes the track a suspect; the next
   ``confirm_frames`` good frames must re-measure at or above threshold -
   hysteresis (median), else the suspicion clears (with the readings that
   raised it); a confirmed suspect alerts once it is screened and its estimate
-  is at or above the threshold; a suspect that leaves the
+  is at or above threshold + ``alert_margin_c``; a suspect that leaves the
   view (faces are best resolved just before they pass the camera) with at
   least one such re-measurement is decided on what was re-measured;
 - an alert is given once per track; nothing clears that;
@@ -24,8 +27,9 @@ walking pace, and two faces are rarely closer than a face width). Per track:
 - a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate);
 - eyes covered (glasses) on a frame that would otherwise be good: the forehead
   is measured instead (core = forehead + ``fallback_offset_c``); once a track
-  has ``min_frames`` such readings and the second highest is at or above
-  threshold - ``recheck_margin_c``, it raises one
+  has ``min_frames`` such readings, its eyes were covered in most of its
+  latest 2 x ``min_frames`` usable frames, and the second highest forehead
+  estimate is at or above threshold - ``recheck_margin_c``, it raises one
   Recheck ("re-screen without glasses"), never a Fever. A new track next to a
   rechecked one within ``merge_seconds`` does not recheck again (it can still
   alert a fever if its canthus is seen).
@@ -129,6 +133,7 @@ class Track:
     readings: list[float] = field(default_factory=list)
     confirm: list[float] = field(default_factory=list)
     fallback: list[float] = field(default_factory=list)  # core from the forehead, eyes covered
+    recent_covered: list[bool] = field(default_factory=list)  # per usable frame, latest last
     rechecked: bool = False
     screened: bool = False
     suspect: bool = False
@@ -138,8 +143,12 @@ class Track:
     blackbody: bool = False
     crop: np.ndarray | None = None
 
+    level: bool = True  # readings are blur-compensated (level with distance): estimate = their median
+
     def estimate(self) -> float | None:
-        return float(np.median(self.readings)) if self.readings else None
+        if not self.readings:
+            return None
+        return float(np.median(self.readings)) if self.level else _second_highest(self.readings)
 
     def fallback_estimate(self) -> float | None:
         return _second_highest(self.fallback)
@@ -179,6 +188,8 @@ class Tracker:
             usable = not ref.degraded and blob.w >= self.measure_width
             good = core is not None and usable
             track.covered += meas.covered
+            if usable and (good or meas.covered):
+                track.recent_covered = [*track.recent_covered[-2 * self.cfg.min_frames + 1:], meas.covered]
             observations.append(Observation(track.id, blob, core, good))
             if good:
                 assert core is not None
@@ -236,8 +247,11 @@ class Tracker:
         track.fallback.append(core)
         if track.rechecked or track.alerted or len(track.fallback) < cfg.min_frames:
             return []
-        # no "the canthus was seen more often" exemption: on small faces blur fills the lenses' cold holes, so
-        # a glasses-wearer shows a few canthus readings (of the frame, low) before the lenses are resolved
+        # the latest frames (the nearest, best resolved) decide whether the eyes are covered: on small faces
+        # blur fills the lenses' cold holes, so a glasses-wearer may first show a few (low) canthus readings;
+        # a bare face covered now and then (a hand, a head behind) is not sent back
+        if 2 * sum(track.recent_covered) <= len(track.recent_covered):
+            return []
         est = track.fallback_estimate()
         assert est is not None
         if est < cfg.threshold_c - cfg.recheck_margin_c:
@@ -308,7 +322,8 @@ class Tracker:
             del self.lost[track.id]
             self.active[track.id] = track
             return track
-        track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts)
+        track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts,
+                      level=bool(self.blur_table))
         recent = [t for t in [*self.active.values(), *self.lost.values()]
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
                   and _same_size(t.w, blob.w)]

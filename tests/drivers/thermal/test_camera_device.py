@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any
 
 from drivers.base import Resources
@@ -100,3 +101,45 @@ def test_snapshot_off_sends_null(tmp_path):
         cam.stop()
     fever = dict(ctx.events)["fever"]
     assert fever["snapshot_png"] is None and fever["blackbody"] is True
+
+
+def test_a_febrile_glasses_wearer_is_a_recheck_event_not_a_fever(tmp_path):
+    spec = gs.SceneSpec(people=1, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
+    people = [replace(gs.with_core(p, 38.6), glasses=True) for p in gs.plan(spec)]
+    scene = gs.generate(spec, people)
+    path, _ = scene.save(tmp_path / "s.npy")
+    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}}, "", [])
+    cfg.update(id="cam", path=str(path), fps=60.0)
+    ctx = RecordingContext()
+    cam = ThermalCamera(cfg, ctx, lambda: ReplaySource(path, 60.0))
+    cam.start()
+    try:
+        wait_for(lambda: "recheck" in ctx.types(), 15, "a recheck event")
+    finally:
+        cam.stop()
+    assert ctx.types().count("recheck") == 1 and "fever" not in ctx.types()
+    recheck = dict(ctx.events)["recheck"]
+    assert set(recheck) == {"track", "reason", "site", "temp_c", "threshold_c", "uncertainty_c", "frames",
+                            "blackbody", "snapshot_png"}
+    assert recheck["reason"] == "eyes_covered" and recheck["site"] == "forehead"
+    assert recheck["uncertainty_c"] == 0.6 and recheck["snapshot_png"]
+    assert sum(t["rechecks"] for t in ctx.telemetry_values) == 1
+    assert sum(t["fevers"] for t in ctx.telemetry_values) == 0
+
+
+def test_screening_keys_reach_the_pipeline_and_a_bad_blur_table_is_refused():
+    from drivers.thermal.fields import check_screening
+    from edge.screening import ScreeningConfig
+
+    errors: list[str] = []
+    entry = Obj(SCREENING).check({"blur_table_c": [[10, 0.8], [20, 0.3]], "alert_margin_c": 0.0,
+                                  "fallback_offset_c": 1.8, "recheck_margin_c": 0.2}, "", errors)
+    check_screening(entry, "devices[0]", errors)
+    assert errors == []
+    cfg = ScreeningConfig.from_device(entry)
+    assert cfg.blur_table() == ((10.0, 0.8), (20.0, 0.3)) and cfg.alert_margin_c == 0.0
+    assert cfg.fallback and cfg.fallback_offset_c == 1.8 and cfg.recheck_margin_c == 0.2
+    assert ScreeningConfig.from_device(Obj(SCREENING).check({"blur_table_c": []}, "", [])).blur_table() == ()
+    bad = Obj(SCREENING).check({"blur_table_c": [[20, 0.3], [10, 0.8]]}, "", errors)
+    check_screening(bad, "devices[0]", errors)
+    assert errors == ["devices[0].blur_table_c: face widths must rise, got [20.0, 10.0]"]

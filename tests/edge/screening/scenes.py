@@ -1,4 +1,5 @@
-"""Small simulated gate scenes for the screening tests (each renders in well under a second)."""
+"""Small simulated gate scenes for the screening tests (each renders in well under a second; no fixtures here:
+fixtures live in tests/conftest.py)."""
 
 from __future__ import annotations
 
