@@ -180,6 +180,15 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {n:4d} telemetry messages from {where}")
     for kind, n in sorted(feed.events.items()):
         print(f"  {n:4d} event(s) of type {kind}")
+    truth = json.loads((workdir / "gate-scene.json").read_text())["people"]
+    fps = json.loads((workdir / "gate-scene.json").read_text())["device"]["fps"]
+    seen = [p for p in truth if p["frames"] and p["frames"][-1] / fps < args.seconds - 5]
+    febrile = [p for p in seen if p["fever"]]
+    cores = ", ".join(f"{p['core_c']:.2f}" for p in febrile) or "-"
+    print(
+        f"\n  gate ground truth: {len(seen)} pupils reached the camera, {len(febrile)} febrile "
+        f"(core {cores} degC; {sum(p['glasses'] for p in febrile)} with glasses)"
+    )
     print("\n== what the bridge stored (campus-edge history) ==")
     for device in ("mh-primary/meter-room/meter-block-a", "mh-primary/meter-room/water-main"):
         r = subprocess.run(
