@@ -302,3 +302,27 @@ def bridge_process(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], Bridge
     yield make
     for p in procs:
         p.kill()
+
+
+# -- devices --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def start_device() -> Iterator[Callable[..., Any]]:
+    """start_device(entry, context): a device built from its config entry as the agent builds it, started,
+    and stopped (with the buses and pollers it shares) after the test."""
+    from tests.drivers.metering_support import build
+
+    started: list[Any] = []
+
+    def start(entry: dict[str, Any], context: Any) -> Any:
+        dev = build(entry, context)
+        dev.start()
+        started.append((dev, context))
+        return dev
+
+    yield start
+    for dev, _ in started:
+        dev.stop()
+    for _, context in started:
+        context.resources.close()

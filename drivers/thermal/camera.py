@@ -166,9 +166,10 @@ class _Window:
         self.max_c = t if self.max_c is None else max(self.max_c, t)
 
 
-def fever_fields(e: Fever) -> dict[str, Any]:
+def _alert_fields(e: Fever | Recheck, **extra: Any) -> dict[str, Any]:
     return {
         "track": e.track,
+        **extra,
         "temp_c": e.temp_c,
         "threshold_c": e.threshold_c,
         "uncertainty_c": e.uncertainty_c,
@@ -176,21 +177,15 @@ def fever_fields(e: Fever) -> dict[str, Any]:
         "blackbody": e.blackbody,
         "snapshot_png": base64.b64encode(e.snapshot_png).decode("ascii") if e.snapshot_png else None,
     }
+
+
+def fever_fields(e: Fever) -> dict[str, Any]:
+    return _alert_fields(e)
 
 
 def recheck_fields(e: Recheck) -> dict[str, Any]:
     """A recheck: "re-screen this pupil without glasses"; temp_c is the forehead estimate."""
-    return {
-        "track": e.track,
-        "reason": "eyes_covered",
-        "site": "forehead",
-        "temp_c": e.temp_c,
-        "threshold_c": e.threshold_c,
-        "uncertainty_c": e.uncertainty_c,
-        "frames": e.frames,
-        "blackbody": e.blackbody,
-        "snapshot_png": base64.b64encode(e.snapshot_png).decode("ascii") if e.snapshot_png else None,
-    }
+    return _alert_fields(e, reason="eyes_covered", site="forehead")
 
 
 def replay_opener(config: dict[str, Any]) -> Callable[[], FrameSource]:

@@ -11,28 +11,25 @@ PORT = "sim:dlt645?profile=constant&power_w=1500&turnaround=0&energy=4321.5"
 BAUD = 19200
 
 
-def meter(address="000000000161", port=PORT, ctx=None, **extra):
+def meter_entry(address="000000000161", port=PORT, ctx=None, **extra):
     ctx = ctx or RecordingContext("m-" + address[-3:])
     entry = {"id": ctx.device_id, "kind": "electricity_meter", "driver": "dlt645", "port": port,
              "baudrate": BAUD, "address": address, "poll_seconds": 0.05, "timeout_seconds": 0.15, **extra}
+    return entry, ctx
+
+
+def meter(*args, **kw):
+    entry, ctx = meter_entry(*args, **kw)
     return build(entry, ctx), ctx
 
 
 @pytest.fixture
-def started():
-    devices = []
-
+def started(start_device):
     def start(*args, **kw):
-        dev, ctx = meter(*args, **kw)
-        dev.start()
-        devices.append(dev)
-        return dev, ctx
+        entry, ctx = meter_entry(*args, **kw)
+        return start_device(entry, ctx), ctx
 
-    yield start
-    for dev in devices:
-        dev.stop()
-    for dev in devices:
-        dev.ctx.resources.close()
+    return start
 
 
 def test_reads_what_the_simulated_meter_shows(started):

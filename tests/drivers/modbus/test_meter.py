@@ -5,30 +5,21 @@ import pytest
 from drivers.metering import MeterFailure
 from simulators.meters.sim_port import RUNNING
 from tests.conftest import wait_for
-from tests.drivers.metering_support import RecordingContext, build, device_config
+from tests.drivers.metering_support import RecordingContext, device_config
 
 PORT = "sim:modbus?profile=constant&power_w=2200&turnaround=0&energy=812.25&model=sdm630"
 
 
 @pytest.fixture
-def started():
-    devices = []
-
+def started(start_device):
     def start(unit=1, ctx=None, **extra):
         ctx = ctx or RecordingContext(f"mb-{unit}")
         entry = {"id": ctx.device_id, "kind": "electricity_meter", "driver": "modbus", "port": PORT,
                  "baudrate": 19200, "unit": unit, "model": "sdm630", "poll_seconds": 0.05,
                  "timeout_seconds": 0.1, **extra}
-        dev = build(entry, ctx)
-        dev.start()
-        devices.append(dev)
-        return dev, ctx
+        return start_device(entry, ctx), ctx
 
-    yield start
-    for dev in devices:
-        dev.stop()
-    for dev in devices:
-        dev.ctx.resources.close()
+    return start
 
 
 def test_reads_sdm630_values(started):
