@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NODES = ("gate", "classroom-301", "meter-room")
+BURST_AT = 20.0  # seconds into the demo
 
 
 def _override(cfg: dict[str, Any], broker: tuple[str, int], workdir: Path, name: str) -> dict[str, Any]:
     """The only changes the demo makes to the example configs: where the broker and the files are,
-    shorter intervals so a minute shows something, and a fresh gate scene."""
+    shorter intervals so a minute shows something, a fresh gate scene, and a burst pipe."""
     cfg["mqtt"] = {**cfg.get("mqtt", {}), "host": broker[0], "port": broker[1]}
     cfg["storage"] = {**cfg.get("storage", {}), "path": str(workdir / f"{name}.db")}
     cfg.pop("timezone", None)  # demo runs in the machine's own time zone
@@ -42,6 +44,13 @@ def _override(cfg: dict[str, Any], broker: tuple[str, int], workdir: Path, name:
             dev["path"] = str(workdir / "gate-scene.npy")
         if "telemetry_seconds" in dev:
             dev["telemetry_seconds"] = 10
+        if dev.get("driver") == "pulse" and "simulate" in dev and "leak" in dev:
+            # A pipe bursts BURST_AT seconds in; the burst alert waits 15 s instead of minutes.
+            onset = datetime.now() + timedelta(seconds=BURST_AT)
+            dev["simulate"] = {**dev["simulate"], "profile": "burst_pipe",
+                               "onset": onset.strftime("%Y-%m-%dT%H:%M:%S"),
+                               "burst_lpm": 2 * dev["leak"].get("burst_lpm", 100)}
+            dev["leak"] = {**dev["leak"], "burst_minutes": 0.25}
     if name == "bridge":
         cfg["sink"] = {"type": "sqlite", "path": str(workdir / "history.db")}
         cfg["storage"] = {**cfg["storage"], "path": str(workdir / "bridge-buffer.db")}
@@ -149,13 +158,17 @@ def run_demo(args: argparse.Namespace) -> int:
             (6, "campus/mh-primary/classroom-301/ac-301/set", "on"),
             (9, "campus/mh-primary/classroom-301/lights-301/set", "on"),
             (14, "campus/mh-primary/group/after-hours/set", "off"),
+            (BURST_AT, None, "(simulated) a pipe bursts in the meter room: water-main's flow jumps"),
         ]
         end = t0 + args.seconds
         while time.monotonic() < end:
             now = time.monotonic() - t0
             while script and now >= script[0][0]:
                 _, topic, action = script.pop(0)
-                feed.command(topic, action)
+                if topic is None:
+                    feed.say(action)
+                else:
+                    feed.command(topic, action)
             for name, p in procs:
                 if p.poll() is not None:
                     feed.say(f"{name} exited with status {p.returncode}; see {workdir / (name + '.log')}")
