@@ -7,6 +7,7 @@ ours, so it can be stopped, killed and restarted with its sessions intact.
 from __future__ import annotations
 
 import getpass
+import signal
 
 from edge.localserver import LocalServer, find_exe, free_port, wait_port
 
@@ -14,7 +15,7 @@ __all__ = ["Mosquitto", "free_port", "wait_port"]
 
 
 class Mosquitto(LocalServer):
-    def __init__(self, workdir, port: int | None = None) -> None:
+    def __init__(self, workdir, port: int | None = None, extra_conf: str = "") -> None:
         self.exe = find_exe("mosquitto", "/usr/sbin/mosquitto", "mosquitto mosquitto-clients")
         super().__init__(workdir, port)
         self.conf = self.dir / "mosquitto.conf"
@@ -30,11 +31,16 @@ class Mosquitto(LocalServer):
             # Mosquitto started as root drops to user `mosquitto`, which cannot write our directory.
             f"user {getpass.getuser()}\n"
             "log_dest stderr\n"
-            "log_type error\nlog_type warning\n"
+            "log_type error\nlog_type warning\n" + extra_conf
         )
 
     def command(self) -> list[str]:
         return [self.exe, "-c", str(self.conf)]
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto reads its ACL and password files again."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGHUP)
 
     def settings(self) -> dict:
         return {"host": self.host, "port": self.port}

@@ -116,7 +116,10 @@ class PulseMeter:
     def _run(self) -> None:
         last_t, last_n = time.monotonic(), self.pulses
         while not self._stop.wait(self.cfg["poll_seconds"]):
-            last_t, last_n = self.report(last_t, last_n)
+            try:
+                last_t, last_n = self.report(last_t, last_n)
+            except Exception:  # storage trouble (disk full, locked): the pulses keep counting meanwhile
+                self.ctx.log.exception("reporting failed; trying again next period")
 
     def report(self, last_t: float, last_n: int) -> tuple[float, int]:
         now = time.monotonic()

@@ -67,6 +67,17 @@ class ThermalCamera:
         if self._window.screened or self._window.fevers or self._window.rechecks:
             self._send_telemetry()  # the last partial window is not lost
 
+    def _report_offline(self, error: str) -> None:
+        self._safely(lambda: self.context.event("camera_offline", {"error": error}))
+        self._safely(lambda: self.context.state({"online": False, "error": error}))
+
+    def _safely(self, report: Callable[[], Any]) -> None:
+        """Reporting may fail (storage full); the retry loop must go on regardless."""
+        try:
+            report()
+        except Exception:
+            self.context.log.exception("reporting from the camera thread failed")
+
     # -- the thread -------------------------------------------------------------------
     def _run(self) -> None:
         pause = RETRY_FIRST_S
@@ -85,10 +96,9 @@ class ThermalCamera:
                 error = str(exc) or type(exc).__name__
                 if offline is None:
                     self.context.log.error("camera offline: %s", error)
-                    self.context.event("camera_offline", {"error": error})
-                    self.context.state({"online": False, "error": error})
+                    self._report_offline(error)
                 offline = error
-                self._handle(self.pipeline.flush())
+                self._safely(lambda: self._handle(self.pipeline.flush()))
                 self._stop.wait(pause)
                 pause = min(RETRY_MAX_S, pause * 2)
             finally:

@@ -12,14 +12,13 @@ import logging
 import queue
 import threading
 import time
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from drivers import catalog
 from drivers.base import Device, Resources, Switch
 from edge import __version__
-from edge.agent.schedule import due
+from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
@@ -34,6 +33,9 @@ from edge.store.outbox import Outbox
 log = logging.getLogger("campus-edge.agent")
 
 PUMP_WINDOW = 100  # messages in flight to the broker at once
+PRUNE_SECONDS = 86400.0  # how often old command-log entries are removed
+SCHEDULE_CATCH_UP_MINUTES = 15  # entries missed by a restart or a clock step this recently still run
+PARKED_RETRY_SECONDS = 300.0  # outbox rows the broker refused are offered again this often
 STALL_SECONDS = 60.0  # in-flight messages unacknowledged this long are sent again
 
 
@@ -109,7 +111,7 @@ class Agent:
         self.inbox: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self.started_ms = now_ms()
-        self.counters = {"bad_payloads": 0, "errors": 0}
+        self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0}
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
@@ -125,12 +127,17 @@ class Agent:
             self.inbox,
             will=Will(self.topics.status, b"offline"),
             max_inflight=PUMP_WINDOW,
+            manual_ack=True,  # a command is acknowledged only once it is carried out and recorded
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
         self._sent_upto = 0
         self._offline_since: float | None = time.monotonic()
         self._failsafe_done: set[str] = set()
-        self._last_schedule_minute = ""
+        self._schedule_cursor: int | None = None  # epoch minute whose schedule entries have run
+        self._closing = False
+        self._next_prune = time.monotonic() + PRUNE_SECONDS
+        self._parked: set[int] = set()  # outbox rows the broker refused (PUBACK with an error)
+        self._next_parked_retry = 0.0
         self._next_health = time.monotonic() + cfg["health_seconds"]
         self.tz = ZoneInfo(cfg["timezone"]) if cfg.get("timezone") else None
         self.ready = threading.Event()  # devices started, main loop running
@@ -164,8 +171,13 @@ class Agent:
         self.ready.set()
         try:
             while not self._stop.is_set():
-                self._drain(timeout=0.2)
-                self._tick()
+                try:
+                    self._drain(timeout=0.2)
+                    self._tick()
+                except Exception:  # a full disk or a bug must degrade the node, not switch it off
+                    self.counters["errors"] += 1
+                    log.exception("main loop step failed; going on")
+                    self._stop.wait(1.0)
         finally:
             self._shutdown()
 
@@ -178,6 +190,9 @@ class Agent:
 
     def _shutdown(self) -> None:
         log.info("stopping: relays to their safe state, status offline")
+        # Commands still queued stay unacknowledged: the broker hands them to our next session.
+        self._closing = True
+        self._drain(timeout=0)
         for dev_id, dev in reversed(list(self.devices.items())):
             try:
                 dev.stop()
@@ -212,13 +227,30 @@ class Agent:
             return
         if isinstance(item, Published):
             entry = self._inflight.pop(item.mid, None)
-            if entry is not None:
+            if entry is None:
+                return
+            if item.refused is None:
                 acked.append(entry[0])
+            else:  # kept on disk: an ACL or quota problem is fixed by people, then the row goes out
+                if not self._parked:
+                    log.error(
+                        "broker refused an outbox message (%s); keeping it and retrying every %.0f s",
+                        item.refused,
+                        PARKED_RETRY_SECONDS,
+                    )
+                self._parked.add(entry[0])
+                self.counters["publish_refused"] += 1
         elif isinstance(item, Message):
-            self._on_message(item)
+            if self._closing:
+                return  # not acknowledged: the broker delivers it to our next session
+            try:
+                self._on_message(item)
+            finally:
+                self.session.ack(item)
         elif isinstance(item, RetainedState):
             self.retained[item.device] = item.state
-            self._publish_json(self.topics.device(item.device, "state"), item.state, retain=True)
+            if self.session.connected:  # otherwise the birth on reconnect publishes the latest
+                self._publish_json(self.topics.device(item.device, "state"), item.state, retain=True)
         elif isinstance(item, Subscribed):
             if item.mid == self._sub_mid:
                 if any(code >= 0x80 for code in item.granted):
@@ -244,6 +276,9 @@ class Agent:
         )
         self._offline_since = None
         self._failsafe_done.clear()
+        # paho sends the unacknowledged ones again now: their clock for the stall check restarts
+        self._inflight = {mid: (row, time.monotonic()) for mid, (row, _) in self._inflight.items()}
+        self._next_parked_retry = time.monotonic() + 5.0
         subs = self.topics.subscriptions()
         ha = self.cfg["homeassistant"]
         if ha["discovery"]:
@@ -291,11 +326,26 @@ class Agent:
             self._inflight[mid] = (row.id, time.monotonic())
             self._sent_upto = row.id
 
+    def _retry_parked(self) -> None:
+        if not self._parked or not self.session.connected or time.monotonic() < self._next_parked_retry:
+            return
+        self._next_parked_retry = time.monotonic() + PARKED_RETRY_SECONDS
+        rows = self.outbox.rows(sorted(self._parked))
+        self._parked.clear()  # a row refused again is parked again
+        for row in rows:
+            mid = self.session.publish(row.topic, row.payload, qos=row.qos)
+            if mid is not None:
+                self._inflight[mid] = (row.id, time.monotonic())
+
     def _tick(self) -> None:
         for outcome in self.switching.due_pulse_ends():
             self._publish_outcome(outcome, None)
         self._schedules()
         self._failsafe()
+        self._retry_parked()
+        if time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + PRUNE_SECONDS
+            self.commands.prune()
         if time.monotonic() >= self._next_health:
             self._next_health = time.monotonic() + self.cfg["health_seconds"]
             self._health()
@@ -361,12 +411,17 @@ class Agent:
     def _schedules(self) -> None:
         if not self.cfg["schedules"]:
             return
-        local = datetime.now(self.tz)
-        minute = local.strftime("%Y-%m-%d %H:%M")
-        if minute == self._last_schedule_minute:
+        now_minute = int(time.time() // 60)
+        if self._schedule_cursor is None:
+            self._schedule_cursor = self.db.get("agent", "schedule_cursor")
+        if now_minute == self._schedule_cursor:
             return
-        self._last_schedule_minute = minute
-        for entry in due(self.cfg["schedules"], local):
+        todo = due_between(
+            self.cfg["schedules"], self._schedule_cursor, now_minute, self.tz, SCHEDULE_CATCH_UP_MINUTES
+        )
+        self._schedule_cursor = now_minute
+        self.db.put("agent", "schedule_cursor", now_minute)
+        for _, entry in todo:
             targets = set(entry["devices"]) | {
                 d for d, c in self.configs.items() if set(entry["groups"]) & set(c.get("groups", []))
             }

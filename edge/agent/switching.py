@@ -7,6 +7,7 @@ publishing, so the rules here are testable without a broker.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,15 @@ class Switching:
         self.switches = switches
         self.now_ms = now_ms
         self.states: dict[str, dict[str, Any]] = {}
-        self.pulses: dict[str, float] = {}  # device -> monotonic-free epoch ms when the pulse ends
-        self.counters = {"commands_ok": 0, "commands_refused": 0, "commands_duplicate": 0}
+        # device -> time.monotonic() when its pulse ends: a wall-clock step (NTP at boot) must not
+        # stretch or cut a pulse
+        self.pulses: dict[str, float] = {}
+        self.counters = {
+            "commands_ok": 0,
+            "commands_refused": 0,
+            "commands_duplicate": 0,
+            "storage_errors": 0,
+        }
 
     def boot(self) -> dict[str, dict[str, Any]]:
         """Record each relay's start-up state (cause boot)."""
@@ -84,7 +92,12 @@ class Switching:
         cmd: Command | None = None,
         pulse_seconds: float | None = None,
     ) -> Outcome:
-        """Drive the relay and record the result (and the command's reply) in one transaction."""
+        """Drive the relay, then record the result (and the command's reply) in one transaction.
+
+        The reply tells what the relay did: if the pin cannot be driven it is a refusal (not
+        recorded, so the same id may be tried again); if the pin switched but the record could
+        not be written (disk full), the reply is ok with a warning, since the relay did switch.
+        """
         now = self.now_ms()
         sw = self.switches[device]
         state = payloads.relay_state(on, now, cause)
@@ -92,16 +105,21 @@ class Switching:
         persisted = payloads.relay_state(False, now, cause) if pulse_seconds else state
         reply = payloads.reply_ok(cmd.id if cmd else None, state, now)
         try:
+            sw.set_on(on)
+        except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
+            log.exception("switching %s failed", device)
+            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
+        try:
             with self.db.transaction() as conn:
                 self.db.put(device, "state", persisted, conn=conn)
                 if cmd is not None and cmd.id is not None:
                     self.commands.record(cmd.id, device, reply, conn)
-                sw.set_on(on)
-        except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
-            log.exception("switching %s failed", device)
-            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
+        except Exception as exc:
+            self.counters["storage_errors"] += 1
+            log.exception("%s switched, but recording it failed", device)
+            reply = {**reply, "warning": f"switched, but not recorded on disk: {exc}"}
         if pulse_seconds:
-            self.pulses[device] = now + pulse_seconds * 1000
+            self.pulses[device] = time.monotonic() + pulse_seconds
         else:
             self.pulses.pop(device, None)
         self.states[device] = state
@@ -110,7 +128,7 @@ class Switching:
         return Outcome(device, reply, state)
 
     def due_pulse_ends(self) -> list[Outcome]:
-        now = self.now_ms()
+        now = time.monotonic()
         ended = [d for d, end in self.pulses.items() if end <= now]
         return [self.switch(d, False, "command") for d in ended]
 
@@ -119,8 +137,12 @@ class Switching:
         cid = cmd.id if cmd else None
         reply = payloads.reply_error(cid, error, now)
         if record and cid is not None:
-            with self.db.transaction() as conn:
-                self.commands.record(cid, device, reply, conn)
+            try:
+                with self.db.transaction() as conn:
+                    self.commands.record(cid, device, reply, conn)
+            except Exception:
+                self.counters["storage_errors"] += 1
+                log.exception("recording the refusal of %s failed", cid)
         log.warning("command %s for %s refused: %s", cid, device, error)
         return Outcome(device, reply, None)
 

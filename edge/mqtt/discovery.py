@@ -1,7 +1,7 @@
 """Home Assistant MQTT discovery configs, built from the device list (pure).
 
 With ``homeassistant: {discovery: true}`` the agent publishes, retained, one
-config per entity under ``{prefix}/{component}/{site}_{node}/{object}/config``:
+config per entity under ``{prefix}/{component}/{node}/{object}/config``:
 a ``switch`` per relay (HA sends plain ON / OFF, which the agent accepts) and a
 ``sensor`` per meter value, read from the device's retained ``state``. Home
 Assistant then lists every classroom's appliances and meters without any YAML
@@ -49,7 +49,10 @@ def _node_device(topics: Topics, version: str) -> dict[str, Any]:
 def discovery_configs(
     prefix: str, topics: Topics, version: str, devices: list[dict[str, Any]]
 ) -> list[DiscoveryConfig]:
-    node_id = f"{topics.site}_{topics.node}"
+    # The node id alone names the topics, so a broker ACL can grant each agent
+    # `homeassistant/+/<its user name>/#` (deploy/mosquitto/campus.acl); unique ids carry the site.
+    node_id = topics.node
+    uid = f"{topics.site}_{topics.node}"
     common = {
         "availability_topic": topics.status,
         "payload_available": "online",
@@ -68,7 +71,7 @@ def discovery_configs(
                     f"{prefix}/switch/{node_id}/{dev_id}/config",
                     {
                         "name": name,
-                        "unique_id": f"ce_{node_id}_{dev_id}",
+                        "unique_id": f"ce_{uid}_{dev_id}",
                         "command_topic": topics.device(dev_id, "set"),
                         "state_topic": state,
                         "value_template": "{{ 'ON' if value_json.on else 'OFF' }}",
@@ -84,7 +87,7 @@ def discovery_configs(
             device_class, unit, state_class = SENSORS[value]
             payload = {
                 "name": f"{name} {value.rsplit('_', 1)[0].replace('_', ' ')}",
-                "unique_id": f"ce_{node_id}_{dev_id}_{value}",
+                "unique_id": f"ce_{uid}_{dev_id}_{value}",
                 "state_topic": state,
                 "value_template": f"{{{{ value_json['values']['{value}'] }}}}",
                 "unit_of_measurement": unit,

@@ -46,6 +46,7 @@ class Subscribed:
 @dataclass(frozen=True)
 class Published:
     mid: int
+    refused: str | None = None  # the broker's reason when its PUBACK is a failure (e.g. not authorized)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class MqttSession:
             manual_ack=manual_ack,
         )
         self.client.max_inflight_messages_set(max_inflight)
-        self.client.max_queued_messages_set(0)
+        # Owners publish only while connected; this bounds what a long outage can pile up in paho.
+        self.client.max_queued_messages_set(10_000)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         if settings.get("username"):
             self.client.username_pw_set(settings["username"], settings.get("password"))
@@ -137,7 +139,8 @@ class MqttSession:
             self.inbox.put(Disconnected(str(reason_code)))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        self.inbox.put(Published(mid))
+        refused = str(reason_code) if reason_code is not None and reason_code.is_failure else None
+        self.inbox.put(Published(mid, refused))
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         self.inbox.put(Subscribed(mid, tuple(rc.value for rc in reason_codes)))

@@ -55,22 +55,31 @@ class Outbox:
         self, device: str, kind: str, topic: str, make_payload: Callable[[int], bytes], qos: int = 1
     ) -> int:
         """Store one message durably; ``make_payload(seq)`` builds it with the device's next seq."""
-        with self.db.transaction() as c:
-            row = c.execute("SELECT seq FROM seqs WHERE device=?", (device,)).fetchone()
-            seq = (row[0] if row else 0) + 1
-            payload = make_payload(seq)  # may raise: nothing is stored then
-            c.execute(
-                "INSERT INTO seqs(device, seq) VALUES(?,?) "
-                "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq",
-                (device, seq),
-            )
-            if self._count >= self.max_messages:
-                self._drop_one(c)
-            c.execute(
-                "INSERT INTO outbox(kind, topic, payload, qos) VALUES(?,?,?,?)", (kind, topic, payload, qos)
-            )
-            self._count += 1
+        try:
+            with self.db.transaction() as c:
+                row = c.execute("SELECT seq FROM seqs WHERE device=?", (device,)).fetchone()
+                seq = (row[0] if row else 0) + 1
+                payload = make_payload(seq)  # may raise: nothing is stored then
+                c.execute(
+                    "INSERT INTO seqs(device, seq) VALUES(?,?) "
+                    "ON CONFLICT(device) DO UPDATE SET seq=excluded.seq",
+                    (device, seq),
+                )
+                if self._count >= self.max_messages:
+                    self._drop_one(c)
+                c.execute(
+                    "INSERT INTO outbox(kind, topic, payload, qos) VALUES(?,?,?,?)",
+                    (kind, topic, payload, qos),
+                )
+                self._count += 1
+        except BaseException:
+            self._resync()  # the counts moved inside a transaction that did not commit
+            raise
         return seq
+
+    def _resync(self) -> None:
+        self._count = self.db.query("SELECT COUNT(*) FROM outbox")[0][0]
+        self.dropped = int(self.db.get("outbox", "dropped", 0))
 
     def _drop_one(self, c) -> None:
         victim = c.execute("SELECT id FROM outbox WHERE kind='telemetry' ORDER BY id LIMIT 1").fetchone()
@@ -88,14 +97,28 @@ class Outbox:
         )
         return [OutboxRow(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
 
+    def rows(self, row_ids: list[int]) -> list[OutboxRow]:
+        """The rows with these ids that are still waiting (dropped ones are gone)."""
+        out: list[OutboxRow] = []
+        for i in range(0, len(row_ids), 500):
+            chunk = row_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT id, topic, payload, qos FROM outbox WHERE id IN ({marks}) ORDER BY id"
+            out += [OutboxRow(r[0], r[1], bytes(r[2]), r[3]) for r in self.db.query(q, tuple(chunk))]
+        return out
+
     def ack(self, row_ids: list[int]) -> None:
         if not row_ids:
             return
-        with self.db.transaction() as c:
-            for i in range(0, len(row_ids), 500):
-                chunk = row_ids[i : i + 500]
-                cur = c.execute(f"DELETE FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-                self._count -= cur.rowcount
+        try:
+            with self.db.transaction() as c:
+                for i in range(0, len(row_ids), 500):
+                    chunk = row_ids[i : i + 500]
+                    cur = c.execute(f"DELETE FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+                    self._count -= cur.rowcount
+        except BaseException:
+            self._resync()
+            raise
 
     def __len__(self) -> int:
         return self._count

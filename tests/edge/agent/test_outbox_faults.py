@@ -125,3 +125,82 @@ def test_health_readings_report_the_outbox(run_agent, mqtt_probe):
     values = probe.wait_json(f"{ra.base}/agent/telemetry", timeout=10)["values"]
     assert {"outbox_pending", "outbox_dropped", "bad_payloads", "commands_ok", "uptime_s"} <= set(values)
     assert json.dumps(values)
+
+
+def test_command_is_acknowledged_only_after_it_is_carried_out(broker, tmp_path: Path, mqtt_probe):
+    """A command received but not yet carried out when the agent dies is delivered again."""
+    import sqlite3
+
+    db = tmp_path / "agent.db"
+    cfg = {
+        "site": "test-site",
+        "node": "ack-node",
+        "mqtt": {"host": broker.host, "port": broker.port},
+        "storage": {"path": str(db)},
+        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}],
+    }
+    cfg_file = tmp_path / "agent.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    base = "campus/test-site/ack-node"
+    probe = mqtt_probe([f"{base}/#"])
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    cmd = [sys.executable, "-m", "edge.cli", "agent", "-c", str(cfg_file)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: [m for m in probe.on(f"{base}/status") if m.payload == b"online"], what="online")
+        time.sleep(0.3)  # subscribed
+        blocker = sqlite3.connect(db, timeout=1)
+        blocker.execute("BEGIN EXCLUSIVE")  # the agent cannot record the command: it stalls on it
+        probe.publish(f"{base}/ac/set", {"id": "evening-1", "action": "on"})
+        time.sleep(1.0)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    blocker.rollback()
+    blocker.close()
+    assert not probe.json_on(f"{base}/ac/reply"), "no reply before the kill"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        reply = probe.wait_json(f"{base}/ac/reply", lambda r: r["id"] == "evening-1", timeout=20)
+        assert reply["ok"] is True and not reply.get("duplicate")
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def test_messages_the_broker_refuses_stay_in_the_outbox_until_allowed(
+    tmp_path: Path, pin_factory, monkeypatch
+):
+    """A PUBACK with an error (ACL, quota) is not delivery: the row is kept and retried."""
+    import edge.agent.app as app
+    from edge.broker import Mosquitto
+    from tests.conftest import MqttProbe, RunningAgent, agent_config
+
+    monkeypatch.setattr(app, "PARKED_RETRY_SECONDS", 0.5)
+    acl = tmp_path / "acl"
+    allowed = (
+        "topic read #\ntopic write campus/test-site/node-1/+\ntopic write campus/test-site/node-1/open/#\n"
+    )
+    acl.write_text(allowed)
+    broker = Mosquitto(tmp_path / "mq", extra_conf=f"acl_file {acl}\n").start()
+    try:
+        ra = RunningAgent(agent_config(broker, tmp_path, []), pin_factory)
+        probe = MqttProbe(broker, [f"{ra.base}/+/telemetry"])
+        open_ctx, secret_ctx = DeviceContextImpl(ra.agent, "open"), DeviceContextImpl(ra.agent, "secret")
+        for i in range(5):
+            open_ctx.telemetry({"i": i})
+            secret_ctx.telemetry({"i": i})
+        wait_for(lambda: len(probe.on(f"{ra.base}/open/telemetry")) == 5, what="allowed readings")
+        wait_for(lambda: ra.agent.counters["publish_refused"] >= 5, what="refusals counted")
+        assert len(ra.agent.outbox) == 5 and not probe.on(f"{ra.base}/secret/telemetry")
+        acl.write_text(allowed + "topic write campus/test-site/node-1/secret/#\n")
+        broker.reload()
+        wait_for(lambda: len(probe.on(f"{ra.base}/secret/telemetry")) >= 5, timeout=20, what="kept rows sent")
+        wait_for(lambda: len(ra.agent.outbox) == 0, what="outbox empty")
+        assert sorted(p["values"]["i"] for p in probe.json_on(f"{ra.base}/secret/telemetry")) == list(
+            range(5)
+        )
+        probe.close()
+        ra.stop()
+    finally:
+        broker.kill()

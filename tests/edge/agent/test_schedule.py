@@ -1,5 +1,5 @@
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from edge.agent.schedule import due
 from edge.config.agent import SCHEDULE
@@ -41,3 +41,18 @@ def test_schedule_switches_group_with_cause_schedule(run_agent, mqtt_probe, pin_
     probe = mqtt_probe([f"{ra.base}/ac/state"])
     state = probe.wait_json(f"{ra.base}/ac/state", lambda s: s["cause"] == "schedule")
     assert state["on"] is False and int(pin_factory.pin(17).state) == 0
+
+
+def test_missed_minutes_are_caught_up_but_not_yesterday():
+
+    from edge.agent.schedule import due_between
+
+    s = [entry(at="18:00")]
+    at_1800 = int(datetime(2026, 11, 25, 18, 0, tzinfo=UTC).timestamp() // 60)
+    # the agent was down from 17:58 to 18:02: the 18:00 entry still runs, once
+    assert [m for m, _ in due_between(s, at_1800 - 2, at_1800 + 2, UTC, 15)] == [at_1800]
+    assert due_between(s, at_1800, at_1800 + 2, UTC, 15) == []  # already done
+    # switched on the next morning: yesterday's 18:00 is not replayed
+    assert due_between(s, at_1800 - 2, at_1800 + 14 * 60, UTC, 15) == []
+    # first start ever: only the current minute counts
+    assert [m for m, _ in due_between(s, None, at_1800, UTC, 15)] == [at_1800]

@@ -18,7 +18,7 @@ def test_relay_becomes_a_switch_that_sends_plain_on_off() -> None:
         "0.1.0",
         [{"id": "ac-301", "kind": "relay", "driver": "gpio", "name": "Air conditioner"}],
     )
-    assert dc.topic == "homeassistant/switch/mh-primary_classroom-301/ac-301/config"
+    assert dc.topic == "homeassistant/switch/classroom-301/ac-301/config"
     p = dc.payload
     assert p["command_topic"] == "campus/mh-primary/classroom-301/ac-301/set"
     assert p["state_topic"] == "campus/mh-primary/classroom-301/ac-301/state"
@@ -40,10 +40,10 @@ def test_meters_become_sensors_of_their_state_values() -> None:
     )
     by_topic = {c.topic: c.payload for c in configs}
     assert set(by_topic) == {
-        "ha/sensor/mh-primary_classroom-301/water-main_volume_m3/config",
-        "ha/sensor/mh-primary_classroom-301/water-main_flow_lpm/config",
+        "ha/sensor/classroom-301/water-main_volume_m3/config",
+        "ha/sensor/classroom-301/water-main_flow_lpm/config",
     }
-    vol = by_topic["ha/sensor/mh-primary_classroom-301/water-main_volume_m3/config"]
+    vol = by_topic["ha/sensor/classroom-301/water-main_volume_m3/config"]
     assert vol["value_template"] == "{{ value_json['values']['volume_m3'] }}"
     assert (vol["device_class"], vol["unit_of_measurement"], vol["state_class"]) == (
         "water",
@@ -56,7 +56,7 @@ def test_agent_publishes_discovery_and_answers_home_assistant_birth(run_agent, m
     run_agent(
         [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}], homeassistant={"discovery": True}
     )
-    topic = "homeassistant/switch/test-site_node-1/ac/config"
+    topic = "homeassistant/switch/node-1/ac/config"
     probe = mqtt_probe([topic])
     cfg = probe.wait_json(topic)
     assert probe.on(topic)[0].retain
