@@ -90,8 +90,13 @@ class Bridge:
         self.ready.set()
         try:
             while not self._stop.is_set():
-                self._drain_inbox()
-                self._tick()
+                try:
+                    self._drain_inbox()
+                    self._tick()
+                except Exception:  # e.g. the buffer's disk is full: nothing was acknowledged; go on
+                    self.counters["errors"] += 1
+                    log.exception("bridge loop step failed; going on")
+                    self._stop.wait(1.0)
         finally:
             self._shutdown()
 

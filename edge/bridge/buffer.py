@@ -45,24 +45,31 @@ class DiskBuffer:
         self.max_points = max_points
         for stmt in SCHEMA:
             db.execute(stmt)
-        self._points = int(db.query("SELECT COALESCE(SUM(n), 0) FROM buffer")[0][0])
-        self.dropped = int(db.get("buffer", "dropped", 0))
+        self._resync()
 
     def append(self, points: list[Point]) -> None:
         if not points:
             return
         blob = zlib.compress(to_json(points), 1)
-        with self.db.transaction() as c:
-            while self._points and self._points + len(points) > self.max_points:
-                row = c.execute("SELECT id, n FROM buffer ORDER BY id LIMIT 1").fetchone()
-                c.execute("DELETE FROM buffer WHERE id=?", (row[0],))
-                self._points -= row[1]
-                self.dropped += row[1]
-                log.warning("disk buffer full (%d points): dropped the oldest batch of %d points",
-                            self.max_points, row[1])
-                self.db.put("buffer", "dropped", self.dropped, conn=c)
-            c.execute("INSERT INTO buffer(n, points) VALUES(?, ?)", (len(points), blob))
-            self._points += len(points)
+        try:
+            with self.db.transaction() as c:
+                while self._points and self._points + len(points) > self.max_points:
+                    row = c.execute("SELECT id, n FROM buffer ORDER BY id LIMIT 1").fetchone()
+                    c.execute("DELETE FROM buffer WHERE id=?", (row[0],))
+                    self._points -= row[1]
+                    self.dropped += row[1]
+                    log.warning("disk buffer full (%d points): dropped the oldest batch of %d points",
+                                self.max_points, row[1])
+                    self.db.put("buffer", "dropped", self.dropped, conn=c)
+                c.execute("INSERT INTO buffer(n, points) VALUES(?, ?)", (len(points), blob))
+                self._points += len(points)
+        except BaseException:
+            self._resync()  # the counts moved inside a transaction that did not commit
+            raise
+
+    def _resync(self) -> None:
+        self._points = int(self.db.query("SELECT COALESCE(SUM(n), 0) FROM buffer")[0][0])
+        self.dropped = int(self.db.get("buffer", "dropped", 0))
 
     def oldest(self, max_points: int) -> list[BufferedBatch]:
         """The oldest batches, at least one, together no more than max_points when possible."""
