@@ -43,7 +43,10 @@ from edge.store.db import Database
 log = logging.getLogger("campus-edge.bridge")
 
 parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus has a few thousand topics
-MAX_HELD = 10_000  # telemetry waiting for its node's info; beyond this the oldest is written as unknown
+# Telemetry waiting for its node's info; beyond this the oldest is written as unknown. Held messages
+# are unacknowledged, so they occupy the broker's in-flight window to us (Mosquitto's default
+# max_inflight_messages is 20): holding more would stall every other node behind one without info.
+MAX_HELD = 8
 DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 

@@ -87,3 +87,16 @@ def test_history_usage_errors(tmp_path, capsys):
         ["1000", "1000.01", "12345.678901", "-0.5", "1e+20"]
     assert history.parse_time("2025-11-24T16:00:00") == T0
     assert history.parse_time("2025-11-24T18:00:00+02:00") == T0
+
+
+def test_a_node_without_info_does_not_stall_the_others(run_bridge, mqtt_probe):
+    """Held telemetry is unacknowledged: a flood of it must not fill the broker's window to the bridge."""
+    rb = run_bridge(info_wait_seconds=30)
+    probe = mqtt_probe()
+    probe.publish(f"{BASE}/info", info(("m1", "electricity_meter")), retain=True)
+    wait_for(lambda: "school-1/node-1" in rb.bridge.kinds, what="info seen")
+    for i in range(150):  # a node that never says what its devices are
+        probe.publish("campus/school-1/mystery/x1/telemetry", telemetry(i))
+    probe.publish(f"{BASE}/m1/telemetry", telemetry(1, energy_kwh=5.0))
+    wait_for(lambda: rows(rb, "m1"), timeout=5, what="the known node's reading, long before info_wait")
+    assert rows(rb, "m1")[0].measurement == "electricity_meter"
