@@ -74,21 +74,9 @@ def test_readings_taken_while_broker_is_down_arrive_later(run_agent, mqtt_probe,
 
 
 def test_agent_kill_9_keeps_its_outbox_and_sends_it_on_restart(broker, tmp_path: Path, mqtt_probe):
-    db = tmp_path / "agent.db"
-    cfg = {
-        "site": "test-site",
-        "node": "kill-node",
-        "health_seconds": 1,
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "storage": {"path": str(db)},
-        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}],
-    }
-    cfg_file = tmp_path / "agent.yaml"
-    cfg_file.write_text(yaml.safe_dump(cfg))
+    db, cmd, env = agent_process(broker, tmp_path, "kill-node", health_seconds=1)
     topic = "campus/test-site/kill-node/agent/telemetry"
     probe = mqtt_probe([topic], client_id="consumer-3", persistent=True)
-    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
-    cmd = [sys.executable, "-m", "edge.cli", "agent", "-c", str(cfg_file)]
     broker.stop()  # readings pile up in the outbox
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -112,6 +100,23 @@ def test_agent_kill_9_keeps_its_outbox_and_sends_it_on_restart(broker, tmp_path:
     assert got[:stored] == list(range(1, stored + 1))
 
 
+def agent_process(broker, tmp_path: Path, node: str, **extra) -> tuple[Path, list[str], dict[str, str]]:
+    """A config file for an agent with one relay, and the command and environment that run it as a process."""
+    db = tmp_path / "agent.db"
+    cfg = {
+        "site": "test-site",
+        "node": node,
+        "mqtt": {"host": broker.host, "port": broker.port},
+        "storage": {"path": str(db)},
+        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}],
+        **extra,
+    }
+    cfg_file = tmp_path / "agent.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
+    return db, [sys.executable, "-m", "edge.cli", "agent", "-c", str(cfg_file)], env
+
+
 def _pending(db: Path) -> int:
     try:
         return len(Outbox(Database(db)).pending(0, 10_000))
@@ -131,20 +136,9 @@ def test_command_is_acknowledged_only_after_it_is_carried_out(broker, tmp_path: 
     """A command received but not yet carried out when the agent dies is delivered again."""
     import sqlite3
 
-    db = tmp_path / "agent.db"
-    cfg = {
-        "site": "test-site",
-        "node": "ack-node",
-        "mqtt": {"host": broker.host, "port": broker.port},
-        "storage": {"path": str(db)},
-        "devices": [{"id": "ac", "kind": "relay", "driver": "gpio", "pin": 4}],
-    }
-    cfg_file = tmp_path / "agent.yaml"
-    cfg_file.write_text(yaml.safe_dump(cfg))
+    db, cmd, env = agent_process(broker, tmp_path, "ack-node")
     base = "campus/test-site/ack-node"
     probe = mqtt_probe([f"{base}/#"])
-    env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock"}
-    cmd = [sys.executable, "-m", "edge.cli", "agent", "-c", str(cfg_file)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: [m for m in probe.on(f"{base}/status") if m.payload == b"online"], what="online")
