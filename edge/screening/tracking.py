@@ -23,7 +23,13 @@ walking pace, and two faces are rarely closer than a face width). Per track:
 - an alert is given once per track; nothing clears that;
 - a track lost for a moment and found again near its last place (similar face
   width) is the same track; a new track appearing next to a track that has
-  alerted, within ``merge_seconds``, is that same person (it never alerts);
+  alerted, within ``merge_seconds``, is that same person (it does not alert
+  again) unless it is the next pupil in the lane: a face behind, i.e. clearly
+  narrower (<= ``BEHIND_WIDTH`` of it) and wholly above the alerted face's last
+  box; or, once screened, it reads more than ``ALIAS_DIFF_C`` away from the
+  alerted estimate (the same face re-acquired reads the same within ~0.2).
+  Likewise a track never continues on a face narrower and above its centre
+  (the face behind, as the tracked one leaves the view);
 - a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate);
 - eyes covered (glasses) on a frame that would otherwise be good: the forehead
   is measured instead (core = forehead + ``fallback_offset_c``); once a track
@@ -107,6 +113,8 @@ class TrackEnded:
 Event = Screened | Fever | Recheck | TrackEnded
 
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
+BEHIND_WIDTH = 0.8  # a face at most this wide (of a track's) and above it is the next pupil, behind
+ALIAS_DIFF_C = 0.4  # a presumed alias reading this far from the alerted estimate is someone else
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,7 @@ class Track:
     suspect: bool = False
     alerted: bool = False
     alias: bool = False  # the same person as an alerted track
+    alias_of_c: float | None = None  # that track's estimate when this one appeared
     recheck_alias: bool = False  # the same person as a rechecked track
     blackbody: bool = False
     crop: np.ndarray | None = None
@@ -221,6 +230,9 @@ class Tracker:
         track.readings.append(core)
         est = track.estimate()
         assert est is not None
+        if track.alias and track.alias_of_c is not None and len(track.readings) >= cfg.min_frames \
+                and abs(est - track.alias_of_c) > ALIAS_DIFF_C:
+            track.alias = track.alerted = track.screened = False  # reads unlike them: someone else
         if not track.screened and len(track.readings) >= cfg.min_frames:
             track.screened = True
             if not track.alias:
@@ -297,7 +309,7 @@ class Tracker:
         for b in blobs:
             for t in self.active.values():
                 d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
-                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w):
+                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy):
                     cands.append((d, b.label, t.id))
         cands.sort()
         out: dict[int, Track] = {}
@@ -326,14 +338,24 @@ class Tracker:
                       level=bool(self.blur_table))
         recent = [t for t in [*self.active.values(), *self.lost.values()]
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-                  and _same_size(t.w, blob.w)]
+                  and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1])]
         if recent:
             track.alerted = track.alias = True
+            track.alias_of_c = min(recent, key=lambda t: ts - t.last_ts).estimate()
         if any(t.rechecked and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
                and _same_size(t.w, blob.w) for t in [*self.active.values(), *self.lost.values()]):
             track.rechecked = track.recheck_alias = True
         self.active[track.id] = track
         return track
+
+
+def _behind(blob: Blob, t: Track, above: float) -> bool:
+    """Is the blob the next pupil in the lane, behind the person of track t? Further away, their face is
+    narrower and higher in the image (centre above ``above``: t's centre on the next frame; the top of its
+    last box for a new track next to an alerted one, which may come seconds later). The same face a moment
+    later (a face only grows as it comes closer) or re-acquired keeps its width, and a piece of it split
+    off (a hand, a head behind coming apart) is seldom above it."""
+    return blob.w <= BEHIND_WIDTH * t.w and blob.cy < above
 
 
 def _similar(a: int, b: int) -> bool:

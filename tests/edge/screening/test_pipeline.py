@@ -207,6 +207,31 @@ def test_a_second_face_appearing_beside_an_alerted_track_never_alerts_until_merg
     assert len(alerts) == 2
 
 
+def test_the_next_pupil_behind_an_alerted_one_alerts_but_the_same_face_found_again_does_not():
+    from edge.screening.faces import Blob
+    from edge.screening.tracking import Tracker
+
+    tracker = Tracker(ScreeningConfig(merge_seconds=3.0, lost_seconds=0.6), measure_width=10)
+    face = Blob(100, 60, 30, 40, 900, 1, 115.0, 80.0)
+    alerts = []
+    for i in range(6):
+        alerts += _feed(tracker, i * 0.1, [face], 38.2)[0]
+    assert len(alerts) == 1
+    # a febrile pupil right behind: narrower, above the alerted face, in the same frames
+    behind = Blob(106, 30, 20, 26, 400, 2, 116.0, 43.0)
+    for i in range(6, 14):
+        alerts += _feed(tracker, i * 0.1, [face, behind], 38.2)[0]
+    assert len(alerts) == 2
+    # the alerted face is lost for 1.5 s (too long to be revived), then found again where it was
+    for i in range(29, 37):
+        alerts += _feed(tracker, i * 0.1, [face], 38.2)[0]
+    assert len(alerts) == 2
+    # and again, now reading like someone else (0.8 degC hotter): a different person
+    for i in range(52, 60):
+        alerts += _feed(tracker, i * 0.1, [face], 39.0)[0]
+    assert len(alerts) == 3
+
+
 def test_nan_and_inf_pixels_are_refused_not_propagated():
     spec = scene_spec()
     people = people_with(spec, [38.6])
