@@ -86,37 +86,32 @@ def test_source_failure_is_reported_retried_and_recovered(tmp_path, monkeypatch)
     assert sum(t["fevers"] for t in ctx.telemetry_values) == 1
 
 
-def test_snapshot_off_sends_null(tmp_path):
+def replay_one_person(tmp_path, core_c: float, until: str, glasses: bool = False,
+                      **screening: Any) -> RecordingContext:
+    """One pupil walks past a replay camera; returns the recorded context once an `until` event came."""
     spec = gs.SceneSpec(people=1, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
-    scene = gs.generate(spec, [gs.with_core(p, 38.8) for p in gs.plan(spec)])
+    scene = gs.generate(spec, [replace(gs.with_core(p, core_c), glasses=glasses) for p in gs.plan(spec)])
     path, _ = scene.save(tmp_path / "s.npy")
-    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}, "snapshot": False}, "", [])
+    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}, **screening}, "", [])
     cfg.update(id="cam", path=str(path), fps=60.0)
     ctx = RecordingContext()
     cam = ThermalCamera(cfg, ctx, lambda: ReplaySource(path, 60.0))
     cam.start()
     try:
-        wait_for(lambda: "fever" in ctx.types(), 15, "a fever event")
+        wait_for(lambda: until in ctx.types(), 15, f"a {until} event")
     finally:
         cam.stop()
+    return ctx
+
+
+def test_snapshot_off_sends_null(tmp_path):
+    ctx = replay_one_person(tmp_path, 38.8, "fever", snapshot=False)
     fever = dict(ctx.events)["fever"]
     assert fever["snapshot_png"] is None and fever["blackbody"] is True
 
 
 def test_a_febrile_glasses_wearer_is_a_recheck_event_not_a_fever(tmp_path):
-    spec = gs.SceneSpec(people=1, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
-    people = [replace(gs.with_core(p, 38.6), glasses=True) for p in gs.plan(spec)]
-    scene = gs.generate(spec, people)
-    path, _ = scene.save(tmp_path / "s.npy")
-    cfg = Obj(SCREENING).check({"blackbody": {"roi": scene.blackbody_roi}}, "", [])
-    cfg.update(id="cam", path=str(path), fps=60.0)
-    ctx = RecordingContext()
-    cam = ThermalCamera(cfg, ctx, lambda: ReplaySource(path, 60.0))
-    cam.start()
-    try:
-        wait_for(lambda: "recheck" in ctx.types(), 15, "a recheck event")
-    finally:
-        cam.stop()
+    ctx = replay_one_person(tmp_path, 38.6, "recheck", glasses=True)
     assert ctx.types().count("recheck") == 1 and "fever" not in ctx.types()
     recheck = dict(ctx.events)["recheck"]
     assert set(recheck) == {"track", "reason", "site", "temp_c", "threshold_c", "uncertainty_c", "frames",
