@@ -1,0 +1,1 @@
+"""The campus hub: alert journal, notifications in Chinese, daily report, web console."""

@@ -1,0 +1,32 @@
+"""What the hub's parts hand each other: a journalled alert.
+
+The journal (edge/hub/journal.py) creates these; notifications, the report and the console read them.
+Plain frozen data, no behaviour, so each part can be tested with hand-made values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# The lifecycle of an alert (issue: acknowledgement and follow-up).
+NEW, ACKNOWLEDGED, CLOSED = "new", "acknowledged", "closed"
+STATES = (NEW, ACKNOWLEDGED, CLOSED)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One journal entry: an event a device (or the hub, for node availability) reported."""
+
+    id: int  # the journal's row id; stable, shown to people as the alert number
+    site: str
+    node: str
+    device: str  # device id; "" for a node's own entries (node_offline / node_online)
+    type: str  # event type: fever, recheck, leak, meter_offline, node_offline, ...
+    ts_ms: int  # when it happened (the event's ts), ms since the epoch
+    seq: int | None  # the event's seq on its node (None for hub-made entries)
+    fields: dict[str, Any] = field(default_factory=dict)  # the event's payload minus ts/seq/type/snapshot
+    place: str = ""  # the device's human name from the node's info (falls back to the device id)
+    snapshot_path: str | None = None  # PNG file beside the journal, when the event carried a snapshot
+    state: str = NEW
+    received_ms: int = 0  # when the hub journalled it

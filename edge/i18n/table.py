@@ -1,0 +1,33 @@
+"""The message table: every text a person reads, in zh-CN (the default) and en.
+
+Keys are dotted, grouped by where the text appears. Fields are ``str.format`` names; both languages
+use the same fields. tests/edge/i18n checks that every key has both languages with the same fields.
+Keep each area's keys together, under its own heading, so additions from different areas do not collide.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # --- alert types: short titles, used by notifications, reports, the console --------------------
+    "alert.title.fever": {"zh-CN": "发热预警", "en": "Fever"},
+    "alert.title.recheck": {"zh-CN": "需复测", "en": "Re-check"},
+    "alert.title.unscreened": {"zh-CN": "未完成测温", "en": "Not screened"},
+    "alert.title.leak": {"zh-CN": "漏水告警", "en": "Water leak"},
+    "alert.title.after_hours_load": {"zh-CN": "非工作时间用电", "en": "After-hours power use"},
+    "alert.title.meter_offline": {"zh-CN": "电表/水表离线", "en": "Meter offline"},
+    "alert.title.meter_online": {"zh-CN": "电表/水表恢复", "en": "Meter back online"},
+    "alert.title.camera_offline": {"zh-CN": "测温相机离线", "en": "Camera offline"},
+    "alert.title.camera_online": {"zh-CN": "测温相机恢复", "en": "Camera back online"},
+    "alert.title.node_offline": {"zh-CN": "节点离线", "en": "Node offline"},
+    "alert.title.node_online": {"zh-CN": "节点恢复在线", "en": "Node back online"},
+    "alert.title.counter_reset": {"zh-CN": "计数器归零", "en": "Counter reset"},
+    "alert.title.maintenance_due": {"zh-CN": "维保到期", "en": "Maintenance due"},
+    "alert.title.rule_action": {"zh-CN": "联动动作", "en": "Automatic action"},
+    "alert.title.storage_full": {"zh-CN": "存储空间已满", "en": "Storage full"},
+    "alert.title.storage_reset": {"zh-CN": "存储已重建", "en": "Storage rebuilt"},
+    "alert.title.other": {"zh-CN": "事件", "en": "Event"},
+    # --- notifications (edge/hub/notify) -------------------------------------------------------------
+    # --- hub: journal, lifecycle, daily report (edge/hub) --------------------------------------------
+    # --- console (edge/hub/web) ------------------------------------------------------------------------
+    # --- agent: local rules, storage health (edge/agent) ---------------------------------------------
+}
