@@ -30,3 +30,30 @@ class Alert:
     snapshot_path: str | None = None  # PNG file beside the journal, when the event carried a snapshot
     state: str = NEW
     received_ms: int = 0  # when the hub journalled it
+
+
+# How an alert is closed (the follow-up the school records). Texts: "outcome.<name>" in edge/i18n/table.py.
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "fever": ("cleared", "parents_called", "sent_home", "sent_to_clinic"),
+    "recheck": ("cleared", "parents_called", "sent_home", "sent_to_clinic"),
+    "unscreened": ("cleared", "parents_called", "sent_home", "sent_to_clinic"),
+    "leak": ("valve_closed", "repaired", "false_alarm"),
+}
+GENERIC_OUTCOMES = ("resolved", "false_alarm")
+
+
+def outcomes_for(alert_type: str) -> tuple[str, ...]:
+    return OUTCOMES.get(alert_type, GENERIC_OUTCOMES)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of an alert's lifecycle, kept for the record: who did what, when."""
+
+    alert_id: int
+    ts_ms: int
+    by: str
+    action: str  # acknowledged | closed
+    outcome: str | None = None
+    reading_c: float | None = None  # the handheld / clinical thermometer reading (ISO/TR 13154)
+    note: str = ""

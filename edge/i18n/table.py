@@ -26,6 +26,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert.title.storage_full": {"zh-CN": "存储空间已满", "en": "Storage full"},
     "alert.title.storage_reset": {"zh-CN": "存储已重建", "en": "Storage rebuilt"},
     "alert.title.other": {"zh-CN": "事件", "en": "Event"},
+    # --- alert outcomes (edge/hub/model.py OUTCOMES) ---------------------------------------------------
+    "outcome.cleared": {"zh-CN": "复测正常", "en": "Cleared"},
+    "outcome.parents_called": {"zh-CN": "已通知家长", "en": "Parents called"},
+    "outcome.sent_home": {"zh-CN": "已送回家", "en": "Sent home"},
+    "outcome.sent_to_clinic": {"zh-CN": "已送医务室/医院", "en": "Sent to the clinic"},
+    "outcome.valve_closed": {"zh-CN": "已关阀", "en": "Valve closed"},
+    "outcome.repaired": {"zh-CN": "已维修", "en": "Repaired"},
+    "outcome.false_alarm": {"zh-CN": "误报", "en": "False alarm"},
+    "outcome.resolved": {"zh-CN": "已处理", "en": "Resolved"},
+    "state.new": {"zh-CN": "待处理", "en": "New"},
+    "state.acknowledged": {"zh-CN": "已确认", "en": "Acknowledged"},
+    "state.closed": {"zh-CN": "已关闭", "en": "Closed"},
     # --- notifications (edge/hub/notify) -------------------------------------------------------------
     # --- hub: journal, lifecycle, daily report (edge/hub) --------------------------------------------
     # --- console (edge/hub/web) ------------------------------------------------------------------------
