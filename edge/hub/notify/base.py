@@ -9,7 +9,9 @@ I/O edge that posts what they build and reads back what they parse.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -113,9 +115,14 @@ def rate_limit_of(cfg: dict[str, Any]) -> tuple[int, float] | None:
 
 
 class HttpChannel(Channel):
-    """A channel that POSTs JSON: owns one httpx.Client; the service module supplies the pure parts."""
+    """A channel that POSTs JSON: owns one httpx.Client; the service module supplies the pure parts.
 
-    build: Callable[[Notice, dict[str, Any], float], list[Request]]
+    It also keeps its own count of requests against ``rate_limit`` (the service's limit is per
+    message, and a notice with a snapshot is two messages on WeCom): a notice is never started
+    without room for its text, and its image is left out (with a note) rather than overrun the limit.
+    """
+
+    build: Callable[..., list[Request]]
     parse: Callable[[int, bytes], SendResult]
 
     def __init__(self, cfg: dict[str, Any], transport: httpx.BaseTransport | None = None) -> None:
@@ -127,15 +134,32 @@ class HttpChannel(Channel):
             follow_redirects=False,
             headers={"User-Agent": "campus-edge-hub"},
         )
+        self._sent: deque[float] = deque()  # monotonic times of our recent requests
+        self._lock = threading.Lock()
 
     def cost(self, notice: Notice) -> int:
         return len(self.requests(notice, time.time()))
 
-    def requests(self, notice: Notice, now: float) -> list[Request]:
-        return type(self).build(notice, self.cfg, now)
+    def requests(self, notice: Notice, now: float, images: bool = True) -> list[Request]:
+        return type(self).build(notice, self.cfg, now, images=images)
+
+    def room(self) -> tuple[int, float] | None:
+        """(requests the window still takes, seconds until it takes one more), or None: no limit."""
+        if self.rate_limit is None:
+            return None
+        count, window = self.rate_limit
+        now = time.monotonic()
+        with self._lock:
+            while self._sent and self._sent[0] <= now - window:
+                self._sent.popleft()
+            left = count - len(self._sent)
+            wait = self._sent[0] + window - now if self._sent else 0.0
+        return max(left, 0), max(wait, 0.0)
 
     def post(self, url: str, body: dict[str, Any]) -> SendResult:
         """One request; a transport failure (refused, reset, timeout) means "try again later"."""
+        with self._lock:
+            self._sent.append(time.monotonic())
         try:
             resp = self.client.post(url, json=body, headers=self.extra_headers())
         except httpx.TimeoutException as exc:
@@ -157,15 +181,23 @@ class HttpChannel(Channel):
         that fails after the text went through does not make the whole notice fail (that would send
         the text twice): the result is ok and ``partial``, with the reason, and a warning is logged.
         """
-        reqs = self.requests(notice, time.time())
+        now = time.time()
+        reqs = self.requests(notice, now)
+        problems: list[str] = []
+        room = self.room()
+        if room is not None and room[0] < len(reqs):
+            if room[0] == 0:
+                n, per = self.rate_limit or (0, 0.0)
+                return retry(f"this channel's limit ({n} per {per:g} s) is used up", after=room[1])
+            reqs = self.requests(notice, now, images=False)[: room[0]]
+            problems.append("left out to keep the service's rate limit")
         first = self.post(*reqs[0])
         if not first.ok:
             return first
-        problems = []
         for url, body in reqs[1:]:
             res = self.post(url, body)
             if not res.ok and not res.permanent and res.retry_after is not None and res.retry_after <= 5:
-                time.sleep(res.retry_after)  # a short rate-limit pause: one more try for the image
+                time.sleep(res.retry_after)  # a short pause asked for: one more try for the image
                 res = self.post(url, body)
             if not res.ok:
                 problems.append(res.detail)

@@ -47,7 +47,7 @@ def signed_url(url: str, secret: str | None, now: float) -> str:
     return f"{url}&timestamp={ts}&sign={sign(secret, ts)}"
 
 
-def build_requests(notice: Notice, cfg: dict[str, Any], now: float) -> list[Request]:
+def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
     first = notice.alert_ids[0] if notice.alert_ids else 0
     body = notice.markdown
     if notice.snapshot:

@@ -39,7 +39,7 @@ def sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 
 
-def build_requests(notice: Notice, cfg: dict[str, Any], now: float) -> list[Request]:
+def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
     content = notice.markdown.replace("\n> ", "\n")  # lark_md has no block quotes
     if notice.snapshot:
         first = notice.alert_ids[0] if notice.alert_ids else 0

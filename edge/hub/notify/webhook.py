@@ -18,7 +18,7 @@ from edge.hub.notify.config import reveal
 from edge.hub.notify.texts import Notice
 
 
-def build_requests(notice: Notice, cfg: dict[str, Any], now: float) -> list[Request]:
+def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
     body = {
         **notice.data,
         "kind": notice.kind,

@@ -52,12 +52,14 @@ def image_message(data: bytes) -> dict[str, Any]:
             "image": {"base64": base64.b64encode(data).decode("ascii"), "md5": hashlib.md5(data).hexdigest()}}
 
 
-def build_requests(notice: Notice, cfg: dict[str, Any], now: float) -> list[Request]:
-    """The robot requests for one notice: the text, then (if any) the snapshot image."""
+def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
+    """The robot requests for one notice: the text, then (if any, and ``images``) the snapshot image."""
     url = reveal(cfg["url"])
-    image = fit_image(notice.snapshot, IMAGE_MAX) if notice.snapshot else None
+    image = fit_image(notice.snapshot, IMAGE_MAX) if notice.snapshot and images else None
     first = notice.alert_ids[0] if notice.alert_ids else 0
-    if notice.snapshot and image is None:
+    if notice.snapshot and not images:
+        note = text("notify.snapshot.console", notice.language, id=first)
+    elif notice.snapshot and image is None:
         note = text("notify.snapshot.too_big", notice.language, size=len(notice.snapshot) // 1024, id=first)
     elif image is not None:
         note = text("notify.snapshot.next", notice.language)
@@ -98,3 +100,6 @@ class WeComChannel(HttpChannel):
     type = "wecom"
     build = staticmethod(build_requests)
     parse = staticmethod(parse_response)
+
+    def cost(self, notice: Notice) -> int:
+        return 2 if notice.snapshot else 1  # the text, then the image (without re-encoding it here)

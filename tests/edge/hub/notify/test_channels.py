@@ -281,3 +281,28 @@ def test_email_server_down_is_retry_then_delivers(mailbox):
     mailbox.start()
     assert ch.send(render(fever(), "zh-CN", TZ, snapshot=None)).ok
     assert len(mailbox.messages) == 1
+
+
+def test_wecom_keeps_its_limit_counting_the_image_message(robots):
+    """3 messages per minute: a fever with snapshot takes 2; the next gets its text only; then wait."""
+    ch = wecom(robots, rate_limit={"messages": 3, "per_seconds": 60})
+    snap = png()
+    first = ch.send(render(fever(1), "zh-CN", TZ, snapshot=snap))
+    assert first.ok and not first.partial and ch.cost(render(fever(1), "zh-CN", TZ, snapshot=snap)) == 2
+    second = ch.send(render(fever(2), "zh-CN", TZ, snapshot=snap))
+    assert second.ok and second.partial and "rate limit" in second.detail
+    third = ch.send(render(fever(3), "zh-CN", TZ, snapshot=snap))
+    ch.close()
+    assert not third.ok and not third.permanent and 0 < third.retry_after <= 60
+    kinds = [m.body["msgtype"] for m in robots.all_requests("wecom")]
+    assert kinds == ["markdown", "image", "markdown"]  # nothing sent beyond the limit
+    assert "热像快照请在控制台查看（告警 #2）" in robots.messages("wecom")[2].body["markdown"]["content"]
+
+
+def test_image_refused_after_text_is_partial_not_a_resend(robots):
+    ch = wecom(robots)
+    robots.reply("wecom", {"errcode": 0, "errmsg": "ok"})
+    robots.reply("wecom", {"errcode": 40058, "errmsg": "md5 not match"})
+    res = ch.send(render(fever(), "en", TZ, snapshot=png()))
+    ch.close()
+    assert res.ok and res.partial and "40058" in res.detail
