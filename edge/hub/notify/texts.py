@@ -130,6 +130,10 @@ def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
         values["minutes"] = f"{f['offline_seconds'] / 60:.0f}"
     if key == "notify.maintenance_due" and not f.get("detail"):
         values["detail"] = text("notify.maintenance_default", language)
+    if key == "notify.rule_action" and has(f"notify.action.{f.get('action')}"):
+        values["action"] = text(f"notify.action.{f['action']}", language)
+    if key == "notify.rule_action" and has(f"alert.title.{f.get('trigger')}"):
+        values["trigger"] = title_of(f["trigger"], language)
     if key == "notify.other":
         values["type"] = alert.type
         values["detail"] = _details(f) or "-"
