@@ -314,8 +314,12 @@ def describe_types() -> list[str]:
     """Markdown lines documenting each type's keys (for docs/config.md)."""
     from edge.config.schema import describe
 
-    lines = ["Every channel: ", *describe(Obj(COMMON))]
+    lines = ["Every channel:", "", *describe(Obj(COMMON))]
     for kind, (fields, _) in TYPE_FIELDS.items():
-        lines.append(f"\n`type: {kind}`:")
+        lines += ["", f"`type: {kind}`:", ""]
         lines.extend(describe(Obj(fields)))
     return lines
+
+
+if __name__ == "__main__":  # python -m edge.hub.notify.config: the key reference in docs/notifications.md
+    print("\n".join(describe_types()))

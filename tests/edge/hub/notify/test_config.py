@@ -109,3 +109,14 @@ def test_email_login_needs_password_and_ids_are_unique():
 def test_empty_or_missing_list_is_no_channels():
     assert validate(CHANNELS, None) == []
     assert validate(CHANNELS, []) == []
+
+
+def test_docs_channel_keys_are_current():
+    from pathlib import Path
+
+    from edge.hub.notify.config import describe_types
+
+    doc = (Path(__file__).parents[4] / "docs" / "notifications.md").read_text(encoding="utf-8")
+    section = doc.split("<!-- channel-keys:begin -->\n", 1)[1].split("\n<!-- channel-keys:end -->", 1)[0]
+    hint = "regenerate with: python -m edge.hub.notify.config"
+    assert section == "\n".join(describe_types()), hint
