@@ -95,19 +95,20 @@ def test_server_down_is_retry_and_back_up_delivers(robots):
     assert len(robots.messages("wecom")) == 1
 
 
-def test_webhook_posts_alert_json_with_snapshot(robots):
+@pytest.mark.parametrize("language,place,head", [("zh-CN", "东门", ZH_HEAD), ("en", "East gate", EN_HEAD)])
+def test_webhook_posts_alert_json_with_snapshot(robots, language, place, head):
     snap = png()
     ch = make_channel(channel_cfg({"id": "ops", "type": "webhook", "url": robots.webhook_url(),
                                    "headers": {"Authorization": "Bearer t0k"}}))
-    assert ch.send(render(fever(), "en", TZ, snapshot=snap)).ok
+    assert ch.send(render(fever(place=place), language, TZ, snapshot=snap)).ok
     ch.close()
     (msg,) = robots.messages("webhook")
     assert msg.headers["Authorization"] == "Bearer t0k"
     body = msg.body
-    assert body["text"].startswith("[Fever] 东门 07:42 38.1 °C")
+    assert body["text"].startswith(head) and body["language"] == language
     assert body["alert_ids"] == [17]
     (alert,) = body["alerts"]
-    assert alert["fields"]["temp_c"] == 38.14 and alert["place"] == "东门"
+    assert alert["fields"]["temp_c"] == 38.14 and alert["place"] == place
     assert alert["local_time"] == "2026-12-01T07:42:05+08:00"
     assert base64.b64decode(body["snapshot_png"]) == snap
 
