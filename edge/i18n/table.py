@@ -190,6 +190,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "【{title}】告警 #{id} 已 {minutes} 分钟无人确认",
         "en": "[{title}] alert #{id} not acknowledged for {minutes} min",
     },
+    # A test message (to check a new robot or mailbox from the CLI or the console).
+    "notify.test.title": {"zh-CN": "测试消息", "en": "Test"},
+    "notify.test.head": {
+        "zh-CN": "【{title}】校园告警通知通道 {channel} 已接通（{stamp}），告警将发送到这里",
+        "en": "[{title}] campus alert channel {channel} works ({stamp}): alerts will arrive here",
+    },
     # E-mail only.
     "notify.email.footer": {
         "zh-CN": "此邮件由 campus-edge 校园中心自动发送，请勿直接回复。",

@@ -308,3 +308,32 @@ def test_image_refused_after_text_is_partial_not_a_resend(robots):
     res = ch.send(render(fever(), "en", TZ, snapshot=png()))
     ch.close()
     assert res.ok and res.partial and "40058" in res.detail
+
+
+def test_test_message_reaches_every_http_channel(robots):
+    from edge.hub.notify import render_test
+
+    cfgs = [
+        {"id": "gate", "type": "wecom", "url": robots.wecom_url(robots.wecom_key())},
+        {"id": "office", "type": "dingtalk", "url": robots.dingtalk_robot(secret="S"), "secret": "S"},
+        {"id": "lark", "type": "feishu", "url": robots.feishu_bot(secret="F"), "secret": "F"},
+        {"id": "ops", "type": "webhook", "url": robots.webhook_url()},
+    ]
+    for raw in cfgs:
+        ch = make_channel(channel_cfg(raw))
+        n = render_test(raw["id"], "zh-CN", TZ, 1_796_082_125_000)
+        assert n.text == (f"【测试消息】校园告警通知通道 {raw['id']} 已接通（2026-12-01 07:42:05），"
+                          "告警将发送到这里")
+        assert ch.send(n).ok, raw["type"]
+        ch.close()
+    for service in ("wecom", "dingtalk", "feishu", "webhook"):
+        assert len(robots.messages(service)) == 1, service
+
+
+def test_email_some_recipients_refused_is_delivered_and_says_who(mailbox):
+    mailbox.refuse.add("gone@school.test")
+    ch = make_channel(channel_cfg(mailbox.config(to=["head@school.test", "gone@school.test"])))
+    res = ch.send(render(fever(), "zh-CN", TZ, snapshot=None))
+    assert res.ok and res.partial and "gone@school.test" in res.detail
+    (mail,) = mailbox.messages
+    assert mail.recipients == ["head@school.test"]
