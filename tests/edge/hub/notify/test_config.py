@@ -102,6 +102,11 @@ def test_email_login_needs_password_and_ids_are_unique():
         {"id": "m", "type": "email", "host": "h", "from": "a@b.cn", "to": ["c@d.cn"], "username": "u"},
     ])
     assert errs == ["[0]: username needs a password or password_file"]
+    errs = errors_of([
+        {"id": "m", "type": "email", "host": "h", "from": "a@b.cn", "to": ["c@d.cn"], "username": "u",
+         "password": "p", "security": "none"},
+    ])
+    assert len(errs) == 1 and errs[0].startswith("[0].security: a login over `none`")
     errs = errors_of([WECOM, {**WECOM}])
     assert errs == ["[1].id: 'gate-group' is already used by [0]"]
 
