@@ -337,3 +337,22 @@ def test_email_some_recipients_refused_is_delivered_and_says_who(mailbox):
     assert res.ok and res.partial and "gone@school.test" in res.detail
     (mail,) = mailbox.messages
     assert mail.recipients == ["head@school.test"]
+
+
+def test_every_http_channel_retries_while_its_service_is_down(robots):
+    cfgs = [
+        {"id": "gate", "type": "wecom", "url": robots.wecom_url(robots.wecom_key())},
+        {"id": "office", "type": "dingtalk", "url": robots.dingtalk_robot()},
+        {"id": "lark", "type": "feishu", "url": robots.feishu_bot()},
+        {"id": "ops", "type": "webhook", "url": robots.webhook_url()},
+    ]
+    channels = [make_channel(channel_cfg(raw)) for raw in cfgs]
+    robots.stop()
+    for ch in channels:
+        res = ch.send(render(fever(), "en", TZ, snapshot=png()))
+        assert not res.ok and not res.permanent and "cannot reach" in res.detail, ch
+    robots.start()
+    for ch in channels:
+        assert ch.send(render(fever(), "en", TZ, snapshot=png())).ok, ch
+        ch.close()
+    assert [len(robots.messages(s)) for s in ("wecom", "dingtalk", "feishu", "webhook")] == [2, 1, 1, 1]
