@@ -118,14 +118,18 @@ rules:
                     "recheck)"]
 
 
+def check_config(f: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edge.cli", "check-config", str(f)], capture_output=True,
+                          text=True, timeout=60)
+
+
 def test_check_config_exits_2_with_places_and_no_traceback(tmp_path):
     f = tmp_path / "bad.yaml"
     f.write_text(NODE + """
 rules:
   - {when: {device: gate-cam, event: fever, where: {temp_c: ">= warm"}}, then: {device: ghost, action: off}}
 """)
-    r = subprocess.run([sys.executable, "-m", "edge.cli", "check-config", str(f)], capture_output=True, text=True,
-                       timeout=60)
+    r = check_config(f)
     out = r.stdout + r.stderr
     assert r.returncode == 2, out
     assert "rules[0].when.where.temp_c: expected a number after '>=', got 'warm'" in out
@@ -134,8 +138,7 @@ rules:
 rules:
   - {when: {device: gate-cam, event: fever}, then: {device: ghost, action: off}}
 """)
-    r = subprocess.run([sys.executable, "-m", "edge.cli", "check-config", str(f)], capture_output=True, text=True,
-                       timeout=60)
+    r = check_config(f)
     assert r.returncode == 2 and "rules[0].then.device: no device 'ghost' on this node" in r.stdout + r.stderr
 
 

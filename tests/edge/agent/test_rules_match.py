@@ -101,8 +101,8 @@ def rule(when: dict, then: dict, name: str | None = None) -> dict:
 
 RULES = compile_rules(
     [
-        rule({"device": "gate-cam", "event": "fever"}, {"device": "gate-buzzer", "action": "pulse", "seconds": 3},
-             name="fever-buzzer"),
+        rule({"device": "gate-cam", "event": "fever"},
+             {"device": "gate-buzzer", "action": "pulse", "seconds": 3}, name="fever-buzzer"),
         rule({"device": "water-main", "event": "leak", "where": {"reason": "burst"}},
              {"device": "water-valve", "action": "off"}),
         rule({"event": "fever", "where": {"temp_c": ">= 38.0"}}, {"group": "gate-lights", "action": "on"}),
