@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drivers import catalog
 from edge import i18n
 from edge.agent.switching import Outcome, Switching
 from edge.config.rules import RULE_ACTION
@@ -71,7 +72,7 @@ class Action:
 
 def compile_rules(rules: list[dict[str, Any]], devices: list[dict[str, Any]]) -> list[Rule]:
     """Validated `rules:` entries (edge/config/rules.py) as matchable rules, groups resolved to relays."""
-    relays = [d for d in devices if d["kind"] == "relay"]
+    relays = [d for d in devices if d["kind"] in catalog.SWITCH_KINDS]
     out: list[Rule] = []
     for i, r in enumerate(rules):
         then = r["then"]
@@ -258,7 +259,8 @@ class LocalRules:
             todo = self.log.pending()
             for pending in todo:
                 outcome, failure = self._carry_out(pending)
-                outcomes.append(outcome)  # the relay did what it did: its state is published anyway
+                if outcome is not None:  # the relay did what it did: its state is published anyway
+                    outcomes.append(outcome)
                 if failure is not None:
                     raise failure
             if len(todo) == 100:
@@ -281,12 +283,15 @@ class LocalRules:
             self._failing = True
         return outcomes
 
-    def _carry_out(self, pending: PendingAction) -> tuple[Outcome, Exception | None]:
+    def _carry_out(self, pending: PendingAction) -> tuple[Outcome | None, Exception | None]:
+        """The outcome to publish (None if it was published by an earlier try), and a storage failure."""
         key, what = pending.key, pending.action
-        outcome = self._executed.get(key)
-        if outcome is None:
+        earlier = self._executed.get(key)
+        if earlier is None:
             cmd = Command(action=what["action"], id=command_id(key), seconds=what.get("seconds"))
             outcome = self.switching.execute(key.device, cmd, cause="rule")
+        else:
+            outcome = earlier
         fields = rule_action_fields(key, what, outcome.reply)
         topic = self.topics.device(key.device, "event")
         ts = self.now_ms()
@@ -299,8 +304,8 @@ class LocalRules:
                 also=lambda conn, _seq: self.log.done(conn, key, fields),
             )
         except Exception as exc:  # still pending: the retry records it, without switching again
-            self._executed[key] = Outcome(outcome.device, outcome.reply, None)
-            return outcome, exc
+            self._executed[key] = outcome
+            return (outcome if earlier is None else None), exc
         self._executed.pop(key, None)
         line = describe(fields, self.names, key.device, self.language)
         if fields["ok"]:
@@ -309,4 +314,4 @@ class LocalRules:
         else:
             self.counters["rule_errors"] += 1
             log.error("%s", line)
-        return outcome, None
+        return (outcome if earlier is None else None), None

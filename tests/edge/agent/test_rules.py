@@ -6,6 +6,7 @@ broker gone too; exactly once per triggering event across restarts and a kill -9
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -223,6 +224,33 @@ def test_a_relay_that_cannot_be_driven_is_reported_not_hidden(run_agent, mqtt_pr
             "原因：relay could not be switched")
     assert any(line.startswith(want) for line in lines), lines
     assert ra.agent.rules.log.pending() == []  # reported once, not retried into the same fault
+
+
+def test_storage_refusing_writes_delays_the_record_not_the_relay(broker, tmp_path, pin_factory):
+    """SQLite refuses writes after the event is stored (disk full, read-only remount): the valve closes
+    at once; the rule_action is recorded when writing works again, without switching a second time."""
+    cfg = agent_config(broker, tmp_path, [IDLE_METER, VALVE], rules=[BURST_RULE])
+    agent, ctx = crashed_agent(cfg, pin_factory)  # its main-loop steps are called by hand here
+    try:
+        agent.devices["water-valve"].start()
+        agent.switching.boot()
+        ctx.event("leak", BURST)
+        agent.db.execute("PRAGMA query_only=1")  # every write on the agent's connection now fails
+        (first,) = agent.rules.run_pending()
+        assert first.reply["ok"] is True and "not recorded on disk" in first.reply["warning"]
+        assert level(pin_factory, 6) == 0 and len(agent.rules.log.pending()) == 1
+        agent.db.execute("PRAGMA query_only=0")
+        agent.rules._retry_at = 0.0  # the next try, without waiting RETRY_SECONDS
+        assert agent.rules.run_pending() == []  # nothing new to publish: the relay did not move again
+        assert agent.rules.log.pending() == []
+        rows = agent.outbox.pending(0, 100)
+        actions = [json.loads(r.payload) for r in rows if r.topic.endswith("/water-valve/event")]
+        assert len(actions) == 1 and actions[0]["ok"] is True and "warning" in actions[0]
+        assert [s.state for s in pin_factory.pin(6).states][-2:] == [1, 0]  # opened at boot, closed once
+        assert agent.switching.counters["commands_ok"] == 1
+    finally:
+        agent.devices["water-valve"].stop()
+        agent.db.close()
 
 
 def test_health_counts_rule_actions(run_agent, mqtt_probe, pin_factory):
