@@ -20,6 +20,7 @@ from drivers.base import Device, Resources, Switch
 from edge import __version__
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
+from edge.agent.watchdog import AgentWatch
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
 from edge.mqtt.discovery import discovery_configs
@@ -143,6 +144,7 @@ class Agent:
         self.ready = threading.Event()  # devices started, main loop running
         self.online = threading.Event()  # connected and subscribed: commands reach us
         self._sub_mid: int | None = None
+        self.watch = AgentWatch(self)  # systemd watchdog, STATUS=, link state for `campus-edge status`
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -169,11 +171,13 @@ class Agent:
         """The main loop; returns after stop() is called."""
         self.start()
         self.ready.set()
+        self.watch.ready()
         try:
             while not self._stop.is_set():
                 try:
                     self._drain(timeout=0.2)
                     self._tick()
+                    self.watch.tick()
                 except Exception:  # a full disk or a bug must degrade the node, not switch it off
                     self.counters["errors"] += 1
                     log.exception("main loop step failed; going on")
@@ -190,6 +194,7 @@ class Agent:
 
     def _shutdown(self) -> None:
         log.info("stopping: relays to their safe state, status offline")
+        self.watch.stopping()
         # Commands still queued stay unacknowledged: the broker hands them to our next session.
         self._closing = True
         self._drain(timeout=0)

@@ -21,6 +21,7 @@ from edge.config.schema import (
     Str,
     _show,
 )
+from edge.watchdog import WATCHDOG
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
@@ -177,6 +178,8 @@ AGENT = Obj(
         "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
         "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
         "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),
+        "watchdog": Field(WATCHDOG, "when a stuck thread stops the systemd watchdog (docs/operations.md)",
+                          default=lambda: WATCHDOG.check({}, "watchdog", [])),
         "homeassistant": Field(
             HOMEASSISTANT,
             "Home Assistant integration",
