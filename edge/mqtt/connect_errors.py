@@ -43,8 +43,8 @@ class ConnectError:
     count: int  # failures in a row so far
 
 
-def classify(exc: BaseException | None) -> tuple[str, str]:
-    """(cause, detail) of a connect exception (pure)."""
+def classify(exc: BaseException | None, tls: bool = False) -> tuple[str, str]:
+    """(cause, detail) of a connect exception (pure); ``tls``: the session speaks TLS."""
     if exc is None:
         return "other", "unknown error"
     detail = str(exc) or type(exc).__name__
@@ -52,6 +52,9 @@ def classify(exc: BaseException | None) -> tuple[str, str]:
         return "dns", detail
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return "tls", detail
+    if tls and isinstance(exc, ConnectionResetError | BrokenPipeError):
+        # a plain-MQTT port hangs up on a TLS hello: the usual "1883 instead of 8883"
+        return "tls", f"the broker hung up during the TLS handshake ({detail}); is this port TLS?"
     if isinstance(exc, ConnectionRefusedError):
         return "refused", detail
     if isinstance(exc, TimeoutError | socket.timeout):

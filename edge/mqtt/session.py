@@ -143,7 +143,7 @@ class MqttSession:
 
     def _on_connect_fail(self, client, userdata) -> None:
         # paho calls this inside its `except OSError` around the connect: the exception is the cause
-        self.failures.failed(*classify(sys.exc_info()[1]))
+        self.failures.failed(*classify(sys.exc_info()[1], tls=bool(self.settings.get("tls"))))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected
