@@ -24,6 +24,7 @@ from drivers.serial_bus import PortError, SerialBus, shared_bus
 from edge.alerts.after_hours import AfterHoursDetector
 from edge.alerts.config import AFTER_HOURS
 from edge.alerts.leak import LeakDetector
+from edge.alerts.text import alert_line
 from edge.config.schema import Enum, Field, Float, Int, Str
 
 COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
@@ -157,7 +158,7 @@ class MeterPublisher:
     def _feed_alerts(self, ts: int, values: dict[str, float]) -> None:
         for detector in self.detectors.values():
             for alert in detector.feed(ts, values):
-                self.ctx.log.warning("alert %s: %s", alert.type, alert.fields)
+                self.ctx.log.warning("alert %s: %s", alert.type, alert_line(alert.type, alert.fields))
                 self.ctx.event(alert.type, alert.fields, alert.ts_ms)
         if self.detectors and time.monotonic() - self._alerts_saved >= ALERT_SAVE_SECONDS:
             self.save_alerts()

@@ -194,7 +194,7 @@ def _extensions() -> list[Callable[[Any], None]]:
     import importlib
 
     out = []
-    for mod in ("edge.bridge.cli", "edge.demo"):
+    for mod in ("edge.bridge.cli", "edge.demo", "edge.status"):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
