@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 from drivers import catalog
 from drivers.base import Device, Resources, Switch
 from edge import __version__
+from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
 from edge.agent.watchdog import AgentWatch
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
-from edge.mqtt.discovery import discovery_configs
 from edge.mqtt.payloads import PayloadError
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will
 from edge.mqtt.topics import Topics, parse_inbound
@@ -89,6 +89,7 @@ class DeviceContextImpl:
         self.agent.outbox.append(
             self.device_id, "event", topic, lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields))
         )
+        self.agent.ha.on_event(self.device_id, type_, fields)  # availability, fever snapshot (retained)
         self.agent.wake()
 
     def state(self, state: dict[str, Any]) -> None:
@@ -144,6 +145,7 @@ class Agent:
         self.ready = threading.Event()  # devices started, main loop running
         self.online = threading.Event()  # connected and subscribed: commands reach us
         self._sub_mid: int | None = None
+        self.ha = HomeAssistantLink(self)  # discovery (and removals), device availability, snapshots
         self.watch = AgentWatch(self)  # systemd watchdog, STATUS=, link state for `campus-edge status`
 
     # -- life cycle -------------------------------------------------------------
@@ -252,6 +254,9 @@ class Agent:
                 self._on_message(item)
             finally:
                 self.session.ack(item)
+        elif isinstance(item, RetainedPublish):
+            if self.session.connected:  # otherwise the birth on reconnect publishes the latest
+                self.session.publish(item.topic, item.payload, qos=1, retain=True)
         elif isinstance(item, RetainedState):
             self.retained[item.device] = item.state
             if self.session.connected:  # otherwise the birth on reconnect publishes the latest
@@ -300,10 +305,8 @@ class Agent:
         ]
         info = payloads.info(__version__, session, self.started_ms, devices)
         self._publish_json(self.topics.info, info, retain=True)
-        ha = self.cfg["homeassistant"]
-        if ha["discovery"]:
-            for dc in discovery_configs(ha["prefix"], self.topics, __version__, devices):
-                self._publish_json(dc.topic, dc.payload, retain=True)
+        for rp in self.ha.birth(devices, __version__):
+            self.session.publish(rp.topic, rp.payload, qos=1, retain=True)
         for device, state in self.retained.items():
             self._publish_json(self.topics.device(device, "state"), state, retain=True)
         self.session.publish(self.topics.status, b"online", retain=True)
