@@ -106,7 +106,8 @@ class MeterPublisher:
             self.detectors["leak"] = LeakDetector(leak, saved.get("leak"))
         if config.get("after_hours") is not None:
             ah = {**config["after_hours"], "timezone": config["after_hours"].get("timezone") or agent_tz}
-            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"))
+            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"),
+                                                               getattr(context, "calendar", None))
         self._alerts_saved = time.monotonic()
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:

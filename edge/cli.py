@@ -49,6 +49,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from edge.config.agent import load_agent_config
 
     cfg = load_agent_config(args.file)
+    if cfg.get("calendar"):  # a year without official holiday data is worth knowing before it comes
+        from edge.calendar import Calendar
+
+        year = time.localtime().tm_year
+        warning = Calendar(cfg["calendar"]).coverage_warning([year, year + 1])
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.file}: OK ({cfg['site']}/{cfg['node']}, {len(cfg['devices'])} device(s))")
     return 0
 

@@ -22,6 +22,7 @@ from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
 from edge.agent.watchdog import AgentWatch
+from edge.calendar import calendar_from
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
 from edge.mqtt.payloads import PayloadError
@@ -71,6 +72,7 @@ class DeviceContextImpl:
         self.log = logging.getLogger(f"campus-edge.device.{device_id}")
         self.resources = agent.resources
         self.timezone: str | None = agent.cfg.get("timezone")
+        self.calendar = agent.calendar  # the school calendar (edge.calendar) or None
 
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
@@ -114,6 +116,7 @@ class Agent:
         self._stop = threading.Event()
         self.started_ms = now_ms()
         self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0}
+        self.calendar = calendar_from(cfg.get("calendar"))  # before the devices: their alerts consult it
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
@@ -425,7 +428,8 @@ class Agent:
         if now_minute == self._schedule_cursor:
             return
         todo = due_between(
-            self.cfg["schedules"], self._schedule_cursor, now_minute, self.tz, SCHEDULE_CATCH_UP_MINUTES
+            self.cfg["schedules"], self._schedule_cursor, now_minute, self.tz, SCHEDULE_CATCH_UP_MINUTES,
+            self.calendar,
         )
         self._schedule_cursor = now_minute
         self.db.put("agent", "schedule_cursor", now_minute)
