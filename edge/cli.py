@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -37,6 +38,9 @@ def pin_factory_from_env() -> Any:
 
 
 def _run_until_signal(start: Callable[[], None], stop: Callable[[], None]) -> None:
+    # systemd's watchdog kills a hung service with SIGABRT: every thread's stack goes to the log first
+    faulthandler.enable()
+
     def handler(signum, frame):
         stop()
 
