@@ -95,6 +95,7 @@ class MeterPublisher:
         self.online: bool | None = None
         self.offline_since: float | None = None
         self.values: dict[str, float] = {}
+        self.last_error: dict[str, Any] | None = None  # in the retained state: `campus-edge status` shows it
         self._last_counter: float | None = context.load("counter")
         self._lock = threading.Lock()
         self.detectors: dict[str, Any] = {}
@@ -150,11 +151,15 @@ class MeterPublisher:
     def count(self, kind: str, message: str) -> None:
         """One failed transaction: a clear log line and a counter, never a published number."""
         self.failures[kind] += 1
+        self.last_error = {"kind": kind, "detail": message[:200], "ts": int(time.time() * 1000)}
         self.ctx.log.warning("%s: %s", kind, message)
 
     def _state(self, ts: int) -> None:
-        self.ctx.state({"ts": ts, "online": bool(self.online), "values": self.values,
-                        "failures": dict(self.failures)})
+        state: dict[str, Any] = {"ts": ts, "online": bool(self.online), "values": self.values,
+                                 "failures": dict(self.failures)}
+        if self.last_error is not None:
+            state["last_error"] = self.last_error
+        self.ctx.state(state)
 
     def _feed_alerts(self, ts: int, values: dict[str, float]) -> None:
         for detector in self.detectors.values():

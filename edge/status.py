@@ -203,10 +203,16 @@ def _device_health(kind: str, state: dict | None) -> dict[str, Any]:
     if "on" in state:
         return {"condition": "on" if state["on"] else "off", "last_error": None}
     online = state.get("online")
-    err = state.get("error")
+    err = state.get("error")  # a camera's
+    last = state.get("last_error")  # a meter's last failed transaction
     failures = state.get("failures") or {}
-    if not err and failures:
-        err = "failures so far: " + ", ".join(f"{k} {v}" for k, v in sorted(failures.items()))
+    if not err and isinstance(last, dict):
+        err = f"{last.get('kind')}: {last.get('detail')}"
+        if isinstance(last.get("ts"), int):
+            err += f" (at {_when(last['ts'])})"
+    if failures:
+        counts = "failures so far: " + ", ".join(f"{k} {v}" for k, v in sorted(failures.items()))
+        err = f"{err}; {counts}" if err else counts
     return {"condition": "online" if online else ("offline" if online is False else "unknown"),
             "last_error": err}
 

@@ -18,6 +18,7 @@ from tests.conftest import ROOT, RunningAgent, wait_for
 from tests.edge.ops.support import without_systemd_env
 
 PORT = "sim:dlt645?profile=school_day"
+SILENT = "sim:dlt645?addresses=000000000161"  # a bus where meter 000000000999 never answers
 
 
 def raw_config(broker, tmp_path: Path, node: str, pin: int = 17) -> dict:
@@ -29,6 +30,9 @@ def raw_config(broker, tmp_path: Path, node: str, pin: int = 17) -> dict:
             {"id": "light", "kind": "relay", "driver": "gpio", "pin": pin},
             {"id": "m1", "kind": "electricity_meter", "driver": "dlt645", "port": PORT,
              "address": "000000000161", "poll_seconds": 0.3},
+            {"id": "m9", "kind": "electricity_meter", "driver": "dlt645", "port": SILENT,
+             "address": "000000000999", "poll_seconds": 0.3, "timeout_seconds": 0.6, "retries": 0,
+             "offline_after": 2, "max_backoff_seconds": 1},
         ],
     }
 
@@ -45,6 +49,7 @@ def test_node_status_online_then_broker_gone(broker, tmp_path, pin_factory):
     ra = RunningAgent(validate(AGENT, raw), pin_factory)
     try:
         wait_for(lambda: ra.agent.retained.get("m1", {}).get("values"), what="a meter reading")
+        wait_for(lambda: ra.agent.retained.get("m9", {}).get("online") is False, what="m9 offline")
         r = status("-c", str(cfg_file))
         assert r.returncode == 0, r.stdout + r.stderr
         out = r.stdout
@@ -57,7 +62,10 @@ def test_node_status_online_then_broker_gone(broker, tmp_path, pin_factory):
         r = status("-c", str(cfg_file), "--json")
         report = json.loads(r.stdout)
         conditions = {d["id"]: d["condition"] for d in report["devices"]}
-        assert conditions == {"light": "off", "m1": "online"}
+        assert conditions == {"light": "off", "m1": "online", "m9": "offline"}
+        m9 = next(d for d in report["devices"] if d["id"] == "m9")
+        assert m9["last_error"].startswith("timeout: no answer from 000000000999")
+        assert "failures so far: timeout" in m9["last_error"]
         assert report["link"]["connected"] is True
 
         broker.stop()

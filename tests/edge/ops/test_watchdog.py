@@ -140,3 +140,20 @@ def test_a_stuck_poller_stops_the_pings_and_says_which(broker, tmp_path, notify_
     finally:
         agent.stop()
         t.join(15)
+
+
+def test_bridge_process_says_ready_pings_and_reports_its_sink(broker, tmp_path, notify_socket, bridge_process,
+                                                              monkeypatch):
+    from tests.edge.bridge.support import bridge_raw_config
+
+    for k, v in notify_socket.env(watchdog_s=1.0).items():
+        monkeypatch.setenv(k, v)
+    bp = bridge_process(bridge_raw_config(broker, tmp_path)).start()
+    try:
+        wait_for(lambda: notify_socket.with_key("READY"), timeout=20, what="READY=1 from the bridge")
+        wait_for(lambda: any(s.startswith("connected to") and "sink up" in s and "disk buffer 0" in s
+                             for _, s in notify_socket.with_key("STATUS")), timeout=20,
+                 what="STATUS with link, sink and buffer")
+        wait_for(lambda: len(notify_socket.with_key("WATCHDOG")) >= 3, timeout=20, what="watchdog pings")
+    finally:
+        assert bp.terminate() == 0, bp.log.read_text()
