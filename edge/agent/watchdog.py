@@ -13,7 +13,8 @@ class AgentWatch:
     """The agent's hook: watchdog + status text + the link state kept in its database.
 
     The link state (connected since, last connect error) is written to the agent's key/value store
-    only when it changes (connected, disconnected, a new cause), so ``campus-edge status -c`` can
+    only when it changes (connected, disconnected, a new cause; while failing at most once a minute, with
+    the count of attempts), so ``campus-edge status -c`` can
     say why a node cannot reach its broker, even when the broker is the problem.
     """
 
@@ -35,7 +36,9 @@ class AgentWatch:
         s = self.agent.session
         snap = s.failures.snapshot()
         failing = bool(snap and snap["in_row"] > 0)
-        key = (s.connected, s.connected_since_ms, snap["cause"] if snap else None, failing)
+        # while failing, the count of attempts is refreshed at most once a minute (a few bytes, not a flood)
+        minute = int(time.monotonic() // 60) if failing else None
+        key = (s.connected, s.connected_since_ms, snap["cause"] if snap else None, failing, minute)
         if key == self._link_key:
             return
         self._link_key = key
