@@ -176,3 +176,9 @@ def test_a_school_days_schedule_runs_on_a_make_up_day(run_agent, mqtt_probe, pin
     probe = mqtt_probe([f"{ra.base}/ac/state"])
     state = probe.wait_json(f"{ra.base}/ac/state", lambda s: s["cause"] == "schedule")
     assert state["on"] is False
+
+
+def test_the_shipped_example_calendar_validates():
+    cfg = validate(AGENT, _agent_raw(calendar=str(ROOT / "deploy/calendar.yaml")))
+    c = Calendar(cfg["calendar"])
+    assert c.day(date(2026, 11, 21)).school_day and not c.day(date(2026, 11, 13)).school_day
