@@ -92,8 +92,6 @@ def test_agent_process_says_ready_pings_and_reports_status(broker, tmp_path, not
                              for _, s in notify_socket.with_key("STATUS")), timeout=20,
                  what="STATUS saying connected, with the outbox depth")
         wait_for(lambda: len(notify_socket.with_key("WATCHDOG")) >= 4, timeout=20, what="watchdog pings")
-        pings = [t for t, _ in notify_socket.with_key("WATCHDOG")]
-        assert max(b - a for a, b in zip(pings, pings[1:], strict=False)) < 1.0 * 2  # within WatchdogSec
         broker.stop()
         wait_for(lambda: any(s.startswith("not connected") for _, s in notify_socket.with_key("STATUS")),
                  timeout=20, what="STATUS saying the broker is gone")
