@@ -14,7 +14,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge.config.schema import Field, Float, Obj
+
 DEFAULT_LIMIT_S = 120.0
+
+# `watchdog:` in the agent config
+WATCHDOG = Obj(
+    {
+        "stall_seconds": Field(
+            Float(min=1, max=3600),
+            "a device thread (serial bus, camera, pulse meter) or the main loop that makes no progress this "
+            "long is stuck: it is logged and the systemd watchdog pings stop (the unit restarts the agent); "
+            "raise it for buses whose one poll can take longer (slow meters, many retries)",
+            default=DEFAULT_LIMIT_S,
+        ),
+    }
+)
 
 
 class Heartbeat:

@@ -15,24 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from edge.config.schema import Field, Float, Obj
-from edge.heartbeat import DEFAULT_LIMIT_S, Heartbeats, Stuck
+from edge.heartbeat import Heartbeats, Stuck
 from edge.mqtt.connect_errors import describe_snapshot
 from edge.sdnotify import Notifier
 
 log = logging.getLogger("campus-edge.watchdog")
-
-WATCHDOG = Obj(
-    {
-        "stall_seconds": Field(
-            Float(min=1, max=3600),
-            "a device thread (serial bus, camera, pulse meter) or the main loop that makes no progress this "
-            "long is stuck: it is logged and the systemd watchdog pings stop (the unit restarts the agent); "
-            "raise it for buses whose one poll can take longer (slow meters, many retries)",
-            default=DEFAULT_LIMIT_S,
-        ),
-    }
-)
 
 STUCK_LOG_EVERY_S = 60.0
 STATUS_EVERY_S = 5.0  # STATUS= is sent when it changes, at most this often

@@ -23,7 +23,7 @@ from edge.config.schema import (
     Str,
     _show,
 )
-from edge.watchdog import WATCHDOG
+from edge.heartbeat import WATCHDOG
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
