@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from edge.config.schema import Field
+from edge.heartbeat import Heartbeats
 
 
 class DeviceContext(Protocol):
@@ -83,6 +84,7 @@ class Resources:
     """
 
     pin_factory: Any = None
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)  # device threads beat; the watchdog checks
     _shared: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

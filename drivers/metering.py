@@ -24,6 +24,7 @@ from drivers.serial_bus import PortError, SerialBus, shared_bus
 from edge.alerts.after_hours import AfterHoursDetector
 from edge.alerts.config import AFTER_HOURS
 from edge.alerts.leak import LeakDetector
+from edge.alerts.text import alert_line
 from edge.config.schema import Enum, Field, Float, Int, Str
 
 COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
@@ -94,6 +95,7 @@ class MeterPublisher:
         self.online: bool | None = None
         self.offline_since: float | None = None
         self.values: dict[str, float] = {}
+        self.last_error: dict[str, Any] | None = None  # in the retained state: `campus-edge status` shows it
         self._last_counter: float | None = context.load("counter")
         self._lock = threading.Lock()
         self.detectors: dict[str, Any] = {}
@@ -105,7 +107,8 @@ class MeterPublisher:
             self.detectors["leak"] = LeakDetector(leak, saved.get("leak"))
         if config.get("after_hours") is not None:
             ah = {**config["after_hours"], "timezone": config["after_hours"].get("timezone") or agent_tz}
-            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"))
+            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"),
+                                                               getattr(context, "calendar", None))
         self._alerts_saved = time.monotonic()
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:
@@ -148,16 +151,20 @@ class MeterPublisher:
     def count(self, kind: str, message: str) -> None:
         """One failed transaction: a clear log line and a counter, never a published number."""
         self.failures[kind] += 1
+        self.last_error = {"kind": kind, "detail": message[:200], "ts": int(time.time() * 1000)}
         self.ctx.log.warning("%s: %s", kind, message)
 
     def _state(self, ts: int) -> None:
-        self.ctx.state({"ts": ts, "online": bool(self.online), "values": self.values,
-                        "failures": dict(self.failures)})
+        state: dict[str, Any] = {"ts": ts, "online": bool(self.online), "values": self.values,
+                                 "failures": dict(self.failures)}
+        if self.last_error is not None:
+            state["last_error"] = self.last_error
+        self.ctx.state(state)
 
     def _feed_alerts(self, ts: int, values: dict[str, float]) -> None:
         for detector in self.detectors.values():
             for alert in detector.feed(ts, values):
-                self.ctx.log.warning("alert %s: %s", alert.type, alert.fields)
+                self.ctx.log.warning("alert %s: %s", alert.type, alert_line(alert.type, alert.fields))
                 self.ctx.event(alert.type, alert.fields, alert.ts_ms)
         if self.detectors and time.monotonic() - self._alerts_saved >= ALERT_SAVE_SECONDS:
             self.save_alerts()

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import serial
 
+from edge.heartbeat import Heartbeats
+
 log = logging.getLogger("campus-edge.serial")
 
 READ_SLICE = 0.01  # seconds one read() may block; the transaction deadline is checked in between
@@ -48,8 +50,9 @@ class SerialBus:
     """A serial port shared by the meters on it. Thread-safe: ``transact`` holds the bus lock."""
 
     def __init__(self, port: str, baudrate: int, parity: str = "E", stopbits: int = 1, bytesize: int = 8,
-                 reopen_seconds: float = 5.0) -> None:
+                 reopen_seconds: float = 5.0, heartbeats: Heartbeats | None = None) -> None:
         self.port = port
+        self.heartbeats = heartbeats
         self.baudrate = baudrate
         self.parity = parity
         self.stopbits = stopbits
@@ -108,7 +111,18 @@ class SerialBus:
                 self._jobs_lock.wait(min(left, 0.1))
 
     def _run(self) -> None:
+        # A poll that never returns (a driver stuck in a blocking call) stops the beats: the watchdog notices.
+        hb = self.heartbeats.register(f"bus {self.port}") if self.heartbeats is not None else None
+        try:
+            self._loop(hb)
+        finally:
+            if hb is not None:
+                hb.close()
+
+    def _loop(self, hb: Any) -> None:
         while not self._stop.is_set():
+            if hb is not None:
+                hb.beat()
             with self._jobs_lock:
                 while self._heap and self._heap[0][1] in self._removed:
                     self._removed.discard(heapq.heappop(self._heap)[1])
@@ -217,7 +231,8 @@ class SerialBus:
 def shared_bus(resources: Any, port: str, baudrate: int, parity: str, stopbits: int,
                logger: logging.Logger) -> SerialBus:
     """The one bus for ``port``; warns when two meters disagree about its settings (the first one wins)."""
-    bus: SerialBus = resources.shared(f"serial:{port}", lambda: SerialBus(port, baudrate, parity, stopbits))
+    bus: SerialBus = resources.shared(f"serial:{port}", lambda: SerialBus(
+        port, baudrate, parity, stopbits, heartbeats=getattr(resources, "heartbeats", None)))
     if not bus.matches(baudrate, parity):
         logger.warning("%s is already open at %d baud parity %s; ignoring this meter's %d/%s", port,
                        bus.baudrate, bus.parity, baudrate, parity)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -37,6 +38,9 @@ def pin_factory_from_env() -> Any:
 
 
 def _run_until_signal(start: Callable[[], None], stop: Callable[[], None]) -> None:
+    # systemd's watchdog kills a hung service with SIGABRT: every thread's stack goes to the log first
+    faulthandler.enable()
+
     def handler(signum, frame):
         stop()
 
@@ -49,6 +53,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from edge.config.agent import load_agent_config
 
     cfg = load_agent_config(args.file)
+    if cfg.get("calendar"):  # a year without official holiday data is worth knowing before it comes
+        from edge.calendar import Calendar
+
+        year = time.localtime().tm_year
+        warning = Calendar(cfg["calendar"]).coverage_warning([year, year + 1])
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.file}: OK ({cfg['site']}/{cfg['node']}, {len(cfg['devices'])} device(s))")
     return 0
 
@@ -194,7 +205,7 @@ def _extensions() -> list[Callable[[Any], None]]:
     import importlib
 
     out = []
-    for mod in ("edge.bridge.cli", "edge.demo"):
+    for mod in ("edge.bridge.cli", "edge.demo", "edge.status"):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:

@@ -22,13 +22,19 @@ BY_NODE = ('  |> group(columns: ["site", "node", "_time"])\n  |> sum()\n'
 NEWEST = '  |> group()\n  |> sort(columns: ["_time"], desc: true)\n'
 SRC = 'from(bucket: "${bucket}")\n  |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n'
 SITE = '  |> filter(fn: (r) => r.site =~ /^${site:regex}$/)\n'
+# Days start at local midnight in this zone (Flux needs an IANA name). Pick another in the dashboard and save
+# it (the provider allows UI updates), or change it here and re-render.
+DEFAULT_TZ = "Asia/Shanghai"
+ZONES = (DEFAULT_TZ, "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "UTC", "Europe/London",
+         "America/New_York")
 
 
 def variables() -> dict[str, Any]:
     return {"list": [
         {"name": "bucket", "type": "constant", "query": "campus", "hide": 2},
-        {"name": "tz", "type": "custom", "query": "UTC,Asia/Shanghai,Europe/London,America/New_York",
-         "current": {"text": "UTC", "value": "UTC"}, "label": "time zone for days"},
+        {"name": "tz", "type": "custom", "query": ",".join(ZONES),
+         "options": [{"text": z, "value": z, "selected": z == DEFAULT_TZ} for z in ZONES],
+         "current": {"text": DEFAULT_TZ, "value": DEFAULT_TZ}, "label": "time zone for days"},
         {"name": "site", "type": "query", "datasource": DS, "includeAll": True, "multi": True,
          "query": 'import "influxdata/influxdb/schema"\nschema.tagValues(bucket: "${bucket}", tag: "site")',
          "refresh": 2, "current": {"text": "All", "value": "$__all"}},
@@ -61,13 +67,18 @@ def dashboard(uid: str, title: str, panels: list[dict[str, Any]],
 def energy() -> dict[str, Any]:
     per_day = (HEAD + SRC + '  |> filter(fn: (r) => r._measurement == "electricity_meter" and '
                'r._field == "energy_kwh")\n' + SITE +
-               '  |> aggregateWindow(every: 1d, fn: spread, createEmpty: false, timeSrc: "_start")\n'
+               # reading-to-reading increases; a meter reset or replacement (a drop) is not consumption
+               '  |> difference(nonNegative: false)\n'
+               '  |> filter(fn: (r) => r._value >= 0.0)\n'
+               '  |> aggregateWindow(every: 1d, fn: sum, createEmpty: false, timeSrc: "_start")\n'
                + BY_NODE)
     power = (SRC + '  |> filter(fn: (r) => r._measurement == "electricity_meter" and r._field == "power_w")\n'
              + SITE + '  |> aggregateWindow(every: v.windowPeriod, fn: mean, createEmpty: false)\n' + BY_NODE)
     return dashboard("campus-energy", "Energy per building per day", [
         panel(1, "Energy per building per day (kWh)", "barchart", per_day, (0, 0, 24, 10), "kwatth",
-              "Daily increase of every electricity meter's energy_kwh counter, summed per node (building).",
+              "Daily increase of every electricity meter's energy_kwh counter, summed per node (building); a "
+              "counter that goes back (meter reset or replaced) adds nothing, days start at local midnight "
+              "(variable tz).",
               options={"xTickLabelRotation": -45, "stacking": "none"}),
         panel(2, "Power per building (W)", "timeseries", power, (0, 10, 24, 9), "watt"),
     ])
@@ -85,8 +96,8 @@ def water() -> dict[str, Any]:
              '  |> pivot(rowKey: ["_time", "site", "node", "device", "reason"], columnKey: ["_field"], '
              'valueColumn: "_value")\n' + NEWEST)
     return dashboard("campus-water", "Water flow and night flow", [
-        panel(1, "Flow (l/min)", "timeseries", flow, (0, 0, 24, 9), "litre/min"),
-        panel(2, "Minimum night flow, 02:00-04:00 (l/min)", "barchart", night, (0, 9, 24, 9), "litre/min",
+        panel(1, "Flow (l/min)", "timeseries", flow, (0, 0, 24, 9), "flowlpm"),
+        panel(2, "Minimum night flow, 02:00-04:00 (l/min)", "barchart", night, (0, 9, 24, 9), "flowlpm",
               "Lowest 15-minute mean flow between 02:00 and 04:00 each night: a rising floor is a leak."),
         panel(3, "Leak alerts", "table", leaks, (0, 18, 24, 8)),
     ])

@@ -114,8 +114,17 @@ class PulseMeter:
         self.generator.start()
 
     def _run(self) -> None:
+        beats = self.ctx.resources.heartbeats
+        hb = beats.register(f"pulse {self.id}", max(beats.default_limit_s, 3 * self.cfg["poll_seconds"]))
+        try:
+            self._loop(hb)
+        finally:
+            hb.close()
+
+    def _loop(self, hb: Any) -> None:
         last_t, last_n = time.monotonic(), self.pulses
         while not self._stop.wait(self.cfg["poll_seconds"]):
+            hb.beat()
             try:
                 last_t, last_n = self.report(last_t, last_n)
             except Exception:  # storage trouble (disk full, locked): the pulses keep counting meanwhile

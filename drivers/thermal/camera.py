@@ -50,6 +50,7 @@ class ThermalCamera:
         self._thread: threading.Thread | None = None
         self._window = _Window()
         self._next_telemetry = 0.0
+        self._hb: Any = None
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -80,9 +81,19 @@ class ThermalCamera:
 
     # -- the thread -------------------------------------------------------------------
     def _run(self) -> None:
+        # Beats on every frame and every retry; a read() that never returns stops them (the watchdog notices).
+        beats = self.context.resources.heartbeats
+        self._hb = beats.register(f"camera {self.id}", max(beats.default_limit_s, 2 * RETRY_MAX_S))
+        try:
+            self._loop()
+        finally:
+            self._hb.close()
+
+    def _loop(self) -> None:
         pause = RETRY_FIRST_S
         offline: str | None = None
         while not self._stop.is_set():
+            self._hb.beat()
             source: FrameSource | None = None
             try:
                 source = self.open_source()
@@ -111,6 +122,7 @@ class ThermalCamera:
     def _pump(self, source: FrameSource) -> None:
         while not self._stop.is_set():
             frame = source.read()
+            self._hb.beat()
             self._tick()
             if frame is None:  # nothing now (a replay that has ended): decide on the tracks we have
                 self._handle(self.pipeline.flush())

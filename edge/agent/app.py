@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 from drivers import catalog
 from drivers.base import Device, Resources, Switch
 from edge import __version__
+from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
 from edge.agent.rules import LocalRules
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
+from edge.agent.watchdog import AgentWatch
+from edge.calendar import calendar_from
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
-from edge.mqtt.discovery import discovery_configs
 from edge.mqtt.payloads import PayloadError
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will
 from edge.mqtt.topics import Topics, parse_inbound
@@ -71,6 +73,7 @@ class DeviceContextImpl:
         self.log = logging.getLogger(f"campus-edge.device.{device_id}")
         self.resources = agent.resources
         self.timezone: str | None = agent.cfg.get("timezone")
+        self.calendar = agent.calendar  # the school calendar (edge.calendar) or None
 
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
@@ -95,6 +98,7 @@ class DeviceContextImpl:
             lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields)),
             also=also,
         )
+        self.agent.ha.on_event(self.device_id, type_, fields)  # availability, fever snapshot (retained)
         self.agent.wake()
 
     def state(self, state: dict[str, Any]) -> None:
@@ -119,6 +123,7 @@ class Agent:
         self._stop = threading.Event()
         self.started_ms = now_ms()
         self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0}
+        self.calendar = calendar_from(cfg.get("calendar"))  # before the devices: their alerts consult it
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
@@ -151,6 +156,8 @@ class Agent:
         self.ready = threading.Event()  # devices started, main loop running
         self.online = threading.Event()  # connected and subscribed: commands reach us
         self._sub_mid: int | None = None
+        self.ha = HomeAssistantLink(self)  # discovery (and removals), device availability, snapshots
+        self.watch = AgentWatch(self)  # systemd watchdog, STATUS=, link state for `campus-edge status`
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -177,11 +184,13 @@ class Agent:
         """The main loop; returns after stop() is called."""
         self.start()
         self.ready.set()
+        self.watch.ready()
         try:
             while not self._stop.is_set():
                 try:
                     self._drain(timeout=0.2)
                     self._tick()
+                    self.watch.tick()
                 except Exception:  # a full disk or a bug must degrade the node, not switch it off
                     self.counters["errors"] += 1
                     log.exception("main loop step failed; going on")
@@ -198,6 +207,7 @@ class Agent:
 
     def _shutdown(self) -> None:
         log.info("stopping: relays to their safe state, status offline")
+        self.watch.stopping()
         # Commands still queued stay unacknowledged: the broker hands them to our next session.
         self._closing = True
         self._drain(timeout=0)
@@ -256,6 +266,9 @@ class Agent:
                 self._on_message(item)
             finally:
                 self.session.ack(item)
+        elif isinstance(item, RetainedPublish):
+            if self.session.connected:  # otherwise the birth on reconnect publishes the latest
+                self.session.publish(item.topic, item.payload, qos=1, retain=True)
         elif isinstance(item, RetainedState):
             self.retained[item.device] = item.state
             if self.session.connected:  # otherwise the birth on reconnect publishes the latest
@@ -304,10 +317,8 @@ class Agent:
         ]
         info = payloads.info(__version__, session, self.started_ms, devices)
         self._publish_json(self.topics.info, info, retain=True)
-        ha = self.cfg["homeassistant"]
-        if ha["discovery"]:
-            for dc in discovery_configs(ha["prefix"], self.topics, __version__, devices):
-                self._publish_json(dc.topic, dc.payload, retain=True)
+        for rp in self.ha.birth(devices, __version__):
+            self.session.publish(rp.topic, rp.payload, qos=1, retain=True)
         for device, state in self.retained.items():
             self._publish_json(self.topics.device(device, "state"), state, retain=True)
         self.session.publish(self.topics.status, b"online", retain=True)
@@ -431,7 +442,8 @@ class Agent:
         if now_minute == self._schedule_cursor:
             return
         todo = due_between(
-            self.cfg["schedules"], self._schedule_cursor, now_minute, self.tz, SCHEDULE_CATCH_UP_MINUTES
+            self.cfg["schedules"], self._schedule_cursor, now_minute, self.tz, SCHEDULE_CATCH_UP_MINUTES,
+            self.calendar,
         )
         self._schedule_cursor = now_minute
         self.db.put("agent", "schedule_cursor", now_minute)

@@ -16,20 +16,32 @@ from typing import Any
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def due(schedules: list[dict[str, Any]], local: datetime) -> list[dict[str, Any]]:
+def due(schedules: list[dict[str, Any]], local: datetime, calendar: Any = None) -> list[dict[str, Any]]:
+    """Entries due at this local minute. ``school_days: true`` entries ask the school calendar
+    (``edge.calendar``: terms, holidays, make-up Saturdays) instead of their ``days``."""
     hhmm = local.strftime("%H:%M")
     day = DAYS[local.weekday()]
     date = local.strftime("%Y-%m-%d")
-    return [s for s in schedules if s["at"] == hhmm and day in s["days"] and date not in s["skip_dates"]]
+    out = []
+    for s in schedules:
+        if s["at"] != hhmm or date in s["skip_dates"]:
+            continue
+        if s.get("school_days") and calendar is not None:
+            if calendar.is_school_day(local.date()):
+                out.append(s)
+        elif day in s["days"]:
+            out.append(s)
+    return out
 
 
 def due_between(
-    schedules: list[dict[str, Any]], cursor: int | None, now_minute: int, tz: tzinfo | None, catch_up: int
+    schedules: list[dict[str, Any]], cursor: int | None, now_minute: int, tz: tzinfo | None, catch_up: int,
+    calendar: Any = None,
 ) -> list[tuple[int, dict[str, Any]]]:
     """(epoch minute, entry) for every entry due after ``cursor`` up to and including ``now_minute``."""
     first = now_minute if cursor is None else max(cursor + 1, now_minute - catch_up)
     out = []
     for minute in range(first, now_minute + 1):
         local = datetime.fromtimestamp(minute * 60, tz) if tz else datetime.fromtimestamp(minute * 60)
-        out += [(minute, entry) for entry in due(schedules, local)]
+        out += [(minute, entry) for entry in due(schedules, local, calendar)]
     return out

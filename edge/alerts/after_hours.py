@@ -20,8 +20,12 @@ from edge.alerts.common import DAYS, Alert, Window, local, minute_of_day, zone
 
 
 class AfterHoursDetector:
-    def __init__(self, config: dict[str, Any], state: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: dict[str, Any], state: dict[str, Any] | None = None,
+                 calendar: Any = None) -> None:
         self.cfg = config
+        # With the agent's school calendar (edge.calendar), it decides the school days (make-up
+        # Saturdays, terms, official holidays) and a special day's hours; `holidays` still close.
+        self.calendar = calendar
         self.hours = Window.parse(config["school_hours"])
         self.base_window = Window.parse(config["baseload_window"])
         self.days = {DAYS.index(d) for d in config["days"]}
@@ -47,8 +51,13 @@ class AfterHoursDetector:
         return max(baseload * self.cfg["factor"], baseload + self.cfg["margin_w"])
 
     def school_time(self, dt: datetime) -> bool:
-        return (dt.weekday() in self.days and dt.date().isoformat() not in self.holidays
-                and self.hours.contains(minute_of_day(dt)))
+        if dt.date().isoformat() in self.holidays:
+            return False
+        if self.calendar is not None:
+            day = self.calendar.day(dt.date())
+            hours = Window.parse(day.school_hours) if day.school_hours else self.hours
+            return day.school_day and hours.contains(minute_of_day(dt))
+        return dt.weekday() in self.days and self.hours.contains(minute_of_day(dt))
 
     def feed(self, ts_ms: int, values: dict[str, float]) -> list[Alert]:
         energy = values.get("energy_kwh")

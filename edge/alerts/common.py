@@ -8,10 +8,10 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from edge.config.schema import Str
+from edge.config.schema import Date, Str
 
 WINDOW = Str(pattern=r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d", hint="expected a window HH:MM-HH:MM")
-DATE = Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="expected a date YYYY-MM-DD")
+DATE = Date()  # a real date: 2026-13-01 is refused
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -65,8 +65,10 @@ AFTER_HOURS = Obj(
     {
         "school_hours": Field(WINDOW, "when the school is in use on school days (local time)",
                               default="07:00-18:00"),
-        "days": Field(ListOf(Enum(choices=DAYS), min_len=1), "school days", default=lambda: list(DAYS[:5])),
-        "holidays": Field(ListOf(DATE), "dates the school is closed all day", default=list),
+        "days": Field(ListOf(Enum(choices=DAYS), min_len=1), "school days (ignored when the agent has a "
+                      "`calendar`: the calendar decides)", default=lambda: list(DAYS[:5])),
+        "holidays": Field(ListOf(DATE), "dates the school is closed all day (also with a `calendar`)",
+                          default=list),
         "baseload_window": Field(WINDOW, "when the overnight baseload is learned (local time)",
                                  default="01:00-05:00"),
         "baseline_nights": Field(Int(min=3, max=365), "nights the baseload is learned from (median)",

@@ -36,9 +36,11 @@ from edge.bridge.config import client_id_for
 from edge.bridge.decode import BadMessage, Telemetry
 from edge.bridge.lineproto import Point
 from edge.bridge.sinks import Sink, SinkRejected, SinkUnavailable, make_sink
+from edge.heartbeat import Heartbeats
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
 from edge.mqtt.topics import DataTopic, parse_data_topic
 from edge.store.db import Database
+from edge.watchdog import Watchdog, bridge_status
 
 log = logging.getLogger("campus-edge.bridge")
 
@@ -84,6 +86,7 @@ class Bridge:
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._next_status = time.monotonic() + cfg["status_seconds"]
+        self.watchdog = Watchdog(Heartbeats())  # systemd: READY, WATCHDOG while this loop turns, STATUS
 
     # -- life cycle -------------------------------------------------------------
     def run(self) -> None:
@@ -91,11 +94,13 @@ class Bridge:
                  self.cfg["sink"]["type"])
         self.session.start()
         self.ready.set()
+        self.watchdog.ready(bridge_status(self))
         try:
             while not self._stop.is_set():
                 try:
                     self._drain_inbox()
                     self._tick()
+                    self.watchdog.tick(lambda: bridge_status(self))
                 except Exception:  # e.g. the buffer's disk is full: nothing was acknowledged; go on
                     self.counters["errors"] += 1
                     log.exception("bridge loop step failed; going on")
@@ -108,6 +113,7 @@ class Bridge:
         self.inbox.put(None)
 
     def _shutdown(self) -> None:
+        self.watchdog.stopping()
         self._drain_inbox(timeout=0)
         self._flush()  # held telemetry stays unacknowledged: the broker gives it to us (or a peer) again
         self._status()

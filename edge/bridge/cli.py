@@ -29,6 +29,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from edge.bridge import history
 
     path = args.db
+    cfg: dict[str, Any] | None = None
     if path is None:
         from edge.bridge.config import load_bridge_config
 
@@ -42,8 +43,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     if len(parts) != 3 or not all(parts):
         print(f"DEVICE must be SITE/NODE/DEVICE, got {args.device!r}", file=sys.stderr)
         return EXIT_CONFIG
+    tz = history_zone(args, cfg)
     try:
-        start, end = history.parse_time(args.since), history.parse_time(args.until)
+        start, end = history.parse_time(args.since, tz=tz), history.parse_time(args.until, tz=tz)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
@@ -53,7 +55,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    text = history.to_csv(rows) if args.format == "csv" else history.to_table(rows)
+    text = history.to_csv(rows, tz) if args.format == "csv" else history.to_table(rows, tz)
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -61,6 +63,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def history_zone(args: argparse.Namespace, cfg: dict[str, Any] | None) -> Any:
+    """--timezone, else the bridge config's `timezone`, else the machine's zone."""
+    from zoneinfo import ZoneInfo
+
+    from edge.bridge import history
+
+    name = getattr(args, "timezone", None) or (cfg or {}).get("timezone")
+    return ZoneInfo(name) if name else history.local_zone()
 
 
 def add_parsers(sub: Any) -> None:
@@ -75,7 +87,7 @@ def add_parsers(sub: Any) -> None:
     h = sub.add_parser("history", help="print or export a device's series from the bridge's SQLite store",
                        description="Print (or export as CSV) what the bridge stored for SITE/NODE/DEVICE "
                        "between --since and --until. Times: now, 2h, 7d (that long ago), epoch ms, or "
-                       "ISO 8601 (UTC unless an offset is given).")
+                       "ISO 8601 (local time unless an offset is given: a date alone is local midnight).")
     h.add_argument("device", metavar="SITE/NODE/DEVICE")
     src = h.add_mutually_exclusive_group(required=True)
     src.add_argument("-c", "--config", metavar="FILE", help="bridge config (its sqlite sink is read)")
@@ -86,4 +98,6 @@ def add_parsers(sub: Any) -> None:
     h.add_argument("--field", action="append", help="only this field (repeatable)")
     h.add_argument("--format", choices=("table", "csv"), default="table")
     h.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    h.add_argument("--timezone", metavar="ZONE", help="IANA zone for printed times and --since/--until "
+                   "without an offset (default: the bridge config's timezone, else the machine's)")
     h.set_defaults(func=cmd_history)

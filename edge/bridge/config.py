@@ -88,6 +88,13 @@ def _check_bridge(cfg: dict, path: str, errors: list[str]) -> None:
     def ok(*values: Any) -> bool:  # a value that already failed its own check is MISSING
         return all(v is not MISSING and v is not None for v in values)
 
+    if ok(cfg.get("timezone")):
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(cfg["timezone"])
+        except (ValueError, OSError, KeyError):
+            errors.append(f"timezone: unknown time zone {cfg['timezone']!r}")
     retry, storage, batch, sink = cfg["retry"], cfg["storage"], cfg["batch"], cfg["sink"]
     if ok(retry, storage, batch, sink):
         if ok(retry["min_seconds"], retry["max_seconds"]) and retry["min_seconds"] > retry["max_seconds"]:
@@ -123,6 +130,8 @@ BRIDGE = Obj(
         "event_tags": Field(ListOf(ID), "text fields of events written as tags (short, few values)",
                             default=lambda: ["reason"]),
         "status_seconds": Field(Float(min=1, max=86400), "how often counters are logged", default=60.0),
+        "timezone": Field(Str(min_len=1), "IANA time zone `campus-edge history` prints in and reads dates "
+                          "in; default: the machine's"),
     },
     check_whole=_check_bridge,
 )

@@ -5,20 +5,44 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-def parse_time(text: str, now_ms: int | None = None) -> int:
-    """`now`, a duration ago (`90m`, `2h`, `7d`), epoch ms, or ISO 8601 (no offset = UTC) -> epoch ms."""
+def local_zone() -> tzinfo:
+    """The machine's own zone: $TZ, /etc/timezone, the /etc/localtime link, or its current offset."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    link = os.path.realpath("/etc/localtime")
+    if "zoneinfo/" in link:
+        candidates.append(link.split("zoneinfo/", 1)[1])
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ValueError, OSError, KeyError):
+                continue
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def parse_time(text: str, now_ms: int | None = None, tz: tzinfo = UTC) -> int:
+    """`now`, a duration ago (`90m`, `2h`, `7d`), epoch ms, or ISO 8601 -> epoch ms.
+
+    An ISO time without an offset is in ``tz`` (the CLI passes the local zone), so a date alone
+    (`2026-11-25`) is that day's local midnight, not 08:00 in Beijing."""
     now = int(time.time() * 1000) if now_ms is None else now_ms
     t = text.strip()
     if t == "now":
@@ -33,7 +57,7 @@ def parse_time(text: str, now_ms: int | None = None) -> int:
     except ValueError:
         raise ValueError(f"not a time: {text!r} (use now, 2h, 7d, epoch ms or 2026-11-25T08:00)") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
+        dt = dt.replace(tzinfo=tz)
     return int(dt.timestamp() * 1000)
 
 
@@ -73,8 +97,10 @@ def query(path: str | Path, site: str, node: str, device: str, start_ms: int, en
         conn.close()
 
 
-def iso(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso(ts_ms: int, tz: tzinfo = UTC) -> str:
+    """ISO 8601 in ``tz`` with its offset (``Z`` for UTC): 2026-11-25T08:00:00.000+08:00."""
+    text = datetime.fromtimestamp(ts_ms / 1000, tz).isoformat(timespec="milliseconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def number(v: float) -> str:
@@ -94,22 +120,22 @@ def _columns(rows: Iterable[Row]) -> list[str]:
     return list(seen)
 
 
-def to_csv(rows: list[Row]) -> str:
+def to_csv(rows: list[Row], tz: tzinfo = UTC) -> str:
     """Wide CSV: time, ts_ms, measurement, tags, then one column per field (empty where absent)."""
     cols = _columns(rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["time", "ts_ms", "measurement", "tags", *cols])
     for r in rows:
-        w.writerow([iso(r.ts_ms), r.ts_ms, r.measurement, _tag_text(r.tags),
+        w.writerow([iso(r.ts_ms, tz), r.ts_ms, r.measurement, _tag_text(r.tags),
                     *("" if c not in r.values else number(r.values[c]) for c in cols)])
     return out.getvalue()
 
 
-def to_table(rows: list[Row]) -> str:
+def to_table(rows: list[Row], tz: tzinfo = UTC) -> str:
     lines = []
     for r in rows:
         tags = _tag_text(r.tags)
         vals = " ".join(f"{k}={number(v)}" for k, v in r.values.items())
-        lines.append(f"{iso(r.ts_ms)}  {r.measurement}{' ' + tags if tags else ''}  {vals}")
+        lines.append(f"{iso(r.ts_ms, tz)}  {r.measurement}{' ' + tags if tags else ''}  {vals}")
     return "\n".join(lines) + ("\n" if lines else "")

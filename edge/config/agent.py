@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from drivers import catalog
+from edge.calendar import CalendarRef
 from edge.config.common import ID, MQTT, TOPIC_ROOT, load
 from edge.config.rules import RULE, check_rules
 from edge.config.schema import (
     MISSING,
     Bool,
+    Date,
     Enum,
     Field,
     Float,
@@ -22,6 +24,7 @@ from edge.config.schema import (
     Str,
     _show,
 )
+from edge.heartbeat import WATCHDOG
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
@@ -127,9 +130,14 @@ SCHEDULE = Obj(
         "devices": Field(ListOf(ID), "device ids on this node", default=list),
         "groups": Field(ListOf(ID), "groups (every device on this node listing one)", default=list),
         "skip_dates": Field(
-            ListOf(Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="expected a date YYYY-MM-DD")),
+            ListOf(Date()),
             "holidays: dates on which this entry does not run",
             default=list,
+        ),
+        "school_days": Field(
+            Bool(),
+            "run on the school days of the `calendar` (terms, holidays, make-up days) instead of on `days`",
+            default=False,
         ),
     },
     check_whole=_check_schedule,
@@ -176,6 +184,9 @@ AGENT = Obj(
             default=60.0,
         ),
         "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
+        "calendar": Field(CalendarRef(), "the school calendar (a file such as "
+                          "/etc/campus-edge/calendar.yaml, or its keys inline), used by schedules with "
+                          "`school_days: true` and by after-hours alerts; see docs/operations.md"),
         "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
         "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),
         "rules": Field(
@@ -184,6 +195,8 @@ AGENT = Obj(
             "down; once per event, also across restarts",
             default=list,
         ),
+        "watchdog": Field(WATCHDOG, "when a stuck thread stops the systemd watchdog (docs/operations.md)",
+                          default=lambda: WATCHDOG.check({}, "watchdog", [])),
         "homeassistant": Field(
             HOMEASSISTANT,
             "Home Assistant integration",
@@ -204,6 +217,9 @@ def _check_references(cfg: dict, errors: list[str]) -> None:
             if isinstance(dev, str) and dev not in ids:
                 errors.append(f"schedules[{i}].devices[{j}]: no device {dev!r} on this node")
     check_rules(cfg, errors)
+    for i, entry in enumerate(schedules):
+        if isinstance(entry, dict) and entry.get("school_days") and not cfg.get("calendar"):
+            errors.append(f"schedules[{i}].school_days: needs a `calendar:` (a file or inline) at the top")
     if cfg.get("timezone"):
         from zoneinfo import ZoneInfo
 

@@ -56,11 +56,28 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], str(p)) from None
     try:
         return yaml.safe_load(text)
+    except ValueError as exc:  # PyYAML builds an unquoted 2026-13-01 as a date, and that fails
+        raise ConfigError([f"{_bad_date_place(text)}not valid YAML: {exc}: an unquoted date that does not "
+                           "exist; fix it and write dates in quotes (\"2026-12-31\")"], str(p)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(somewhere)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML: {problem}"], str(p)) from None
+
+
+def _bad_date_place(text: str) -> str:
+    """'line N: ' of the first unquoted date-like value that is no real date, or ''."""
+    import datetime
+    import re
+
+    for n, line in enumerate(text.splitlines(), 1):
+        for m in re.finditer(r"(?<![\d\"'-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d\"'])", line.split("#")[0]):
+            try:
+                datetime.date(*map(int, m.groups()))
+            except ValueError:
+                return f"line {n}: {m.group(0)}: "
+    return ""
 
 
 def load(spec: Spec, path: str | Path) -> Any:

@@ -39,6 +39,11 @@ def render() -> str:
         if spec.doc:
             out += [spec.doc, ""]
         out += describe(Obj(spec.fields))
+    from edge.calendar import CALENDAR
+
+    out += ["", "## School calendar (`calendar:` in an agent config: a file, or these keys inline)", "",
+            "Holidays and terms given as a date or a range `{start, end, name}`; docs/operations.md explains "
+            "the order in which a date is decided.", "", *describe(CALENDAR)]
     try:
         bridge = importlib.import_module("edge.bridge.config")
     except ModuleNotFoundError:

@@ -7,6 +7,7 @@ config file in one pass. The same specs render the reference in docs/config.md.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -38,6 +39,22 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return repr(value)
+
+
+def yaml_pitfall(value: Any) -> str | None:
+    """What YAML made of an unquoted time or date, and the fix; None when it is not such a case.
+
+    YAML 1.1 (PyYAML) reads ``18:00`` as the base-60 number 1080 (but ``08:00`` as text: a leading
+    zero is not base 60) and ``2026-12-31`` as a date object, so a config that looks right fails.
+    """
+    if isinstance(value, datetime.date):
+        text = value.isoformat()
+        return f"YAML read {text} as a date, not text: write it in quotes: \"{text}\""
+    if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+        h, m = divmod(value, 60)
+        return (f"got the number {value}: YAML reads an unquoted {h}:{m:02d} as a base-60 number; "
+                f"write it in quotes: \"{h:02d}:{m:02d}\"")
+    return None
 
 
 def _place(path: str) -> str:
@@ -116,6 +133,9 @@ class Str(Spec):
         if isinstance(value, int | float) and not isinstance(value, bool) and self.pattern is None:
             value = str(value)  # a bare port number or password in YAML is still a string to us
         if not isinstance(value, str):
+            pitfall = yaml_pitfall(value) if self.pattern is not None else None
+            if pitfall is not None:
+                return self.fail(path, errors, f"{self.hint or 'expected a string'}; {pitfall}")
             return self.fail(path, errors, f"expected a string, got {_show(value)}")
         if len(value) < self.min_len:
             return self.fail(path, errors, "must not be empty")
@@ -123,6 +143,25 @@ class Str(Spec):
             hint = self.hint or f"must match {self.pattern}"
             return self.fail(path, errors, f"{hint}, got {_show(value)}")
         return value
+
+
+@dataclass
+class Date(Str):
+    """A calendar date written YYYY-MM-DD that exists (2026-13-01 and 2026-02-30 do not)."""
+
+    pattern: str | None = r"\d{4}-\d{2}-\d{2}"
+    hint: str = "expected a date YYYY-MM-DD"
+    doc_type = "date YYYY-MM-DD"
+
+    def check(self, value: Any, path: str, errors: list[str]) -> Any:
+        out = super().check(value, path, errors)
+        if out is MISSING:
+            return out
+        try:
+            datetime.date.fromisoformat(out)
+        except ValueError as exc:
+            return self.fail(path, errors, f"not a real date: {out!r} ({exc})")
+        return out
 
 
 @dataclass

@@ -216,4 +216,27 @@ MESSAGES: dict[str, dict[str, str]] = {
     "agent.rule.action.on": {"zh-CN": "打开", "en": "on"},
     "agent.rule.action.off": {"zh-CN": "关闭", "en": "off"},
     "agent.rule.action.pulse": {"zh-CN": "接通 {seconds} 秒", "en": "on for {seconds} s"},
+    # --- alert log lines: one readable line per alert in the agent's log (edge/alerts/text.py) -------
+    "alert.log.leak.burst": {
+        "zh-CN": "漏水告警（爆管）：流量 {flow_lpm} L/min 已持续 {minutes} 分钟，超过 {limit_lpm} L/min",
+        "en": "Water leak (burst): {flow_lpm} L/min for {minutes} min, above {limit_lpm} L/min",
+    },
+    "alert.log.leak.continuous_flow": {
+        "zh-CN": "漏水告警（长流水）：连续 {hours} 小时每小时都有用水，最少的一小时 {min_hour_litres} L",
+        "en": "Water leak (continuous flow): water ran in each of {hours} hours in a row, "
+              "at least {min_hour_litres} L an hour",
+    },
+    "alert.log.leak.night_flow": {
+        "zh-CN": "漏水告警（夜间流量）：夜间最小流量 {min_night_flow_lpm} L/min，基线 {baseline_lpm} L/min，"
+                 "阈值 {threshold_lpm} L/min，已连续 {nights} 晚",
+        "en": "Water leak (night flow): minimum night flow {min_night_flow_lpm} L/min, baseline "
+              "{baseline_lpm} L/min, threshold {threshold_lpm} L/min, {nights} night(s) in a row",
+    },
+    "alert.log.after_hours_load": {
+        "zh-CN": "非工作时间用电：平均 {power_w} W，已持续 {minutes} 分钟"
+                 "（基线 {baseload_w} W，阈值 {threshold_w} W）",
+        "en": "After-hours power use: {power_w} W on average for {minutes} min "
+              "(baseload {baseload_w} W, threshold {threshold_w} W)",
+    },
+    "alert.log.other": {"zh-CN": "{title}：{details}", "en": "{title}: {details}"},
 }

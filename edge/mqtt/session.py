@@ -16,6 +16,8 @@ import logging
 import queue
 import socket
 import ssl
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from edge.mqtt.connect_errors import ConnectFailures, classify, classify_refusal
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,8 @@ class MqttSession:
         self.inbox = inbox
         self.connected = False
         self.connection = 0  # counts successful connects
+        self.connected_since_ms: int | None = None
+        self.failures = ConnectFailures(log, f"{settings['host']}:{settings['port']}")
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -121,20 +127,28 @@ class MqttSession:
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect_fail = self._on_connect_fail
 
     # -- paho callbacks: hand over, nothing else --------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.warning("broker refused the connection: %s", reason_code)
+            self.failures.failed(*classify_refusal(reason_code))
             return
+        self.failures.succeeded()
+        self.connected_since_ms = int(time.time() * 1000)
         set_nodelay(client)
         self.connection += 1  # before any message of this connection is handed over
         self.connected = True
         self.inbox.put(Connected(bool(flags.session_present)))
 
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this inside its `except OSError` around the connect: the exception is the cause
+        self.failures.failed(*classify(sys.exc_info()[1], tls=bool(self.settings.get("tls"))))
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected
         self.connected = False
+        self.connected_since_ms = None
         if was:
             self.inbox.put(Disconnected(str(reason_code)))
 
