@@ -65,9 +65,22 @@ class ChannelState:
 
 
 def _notify_api() -> tuple[Callable, Callable, Callable]:
-    from edge.hub.notify import make_channel, render, render_summary  # the channels' package
+    """make_channel, render, render_summary from the channels' package (edge/hub/notify)."""
+    import importlib
 
-    return make_channel, render, render_summary
+    found: dict[str, Callable] = {}
+    for module in ("edge.hub.notify", "edge.hub.notify.channels", "edge.hub.notify.texts"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError:
+            continue
+        for name in ("make_channel", "render", "render_summary"):
+            if name not in found and callable(getattr(mod, name, None)):
+                found[name] = getattr(mod, name)
+    missing = [n for n in ("make_channel", "render", "render_summary") if n not in found]
+    if missing:
+        raise RuntimeError(f"the notification channels (edge/hub/notify) lack {', '.join(missing)}")
+    return found["make_channel"], found["render"], found["render_summary"]
 
 
 class Dispatcher:
@@ -88,7 +101,7 @@ class Dispatcher:
 
     # -- life cycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._make is None or self._render is None or self._summary is None:
+        if self.channel_cfgs and None in (self._make, self._render, self._summary):
             make, render, summary = _notify_api()
             self._make, self._render, self._summary = self._make or make, self._render or render, \
                 self._summary or summary
