@@ -31,7 +31,7 @@ from edge.hub.dispatch import Dispatcher
 from edge.hub.journal import Journal
 from edge.hub.model import Alert
 from edge.hub.rules import plan
-from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
+from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
 log = logging.getLogger("campus-edge.hub")
 DRAIN_ITEMS = 500
@@ -58,6 +58,7 @@ class Hub:
         self.counters: Counter[str] = Counter()
         self.ready = threading.Event()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed our subscriptions (tests, health)
         self._stop = threading.Event()
         self._listeners: list[Callable[[str, Any], None]] = []
         # memory: (site, node) -> view pieces; info and status also persisted by the journal
@@ -220,8 +221,14 @@ class Hub:
                      self.cfg["mqtt"]["port"], item.session_present)
             self.session.subscribe(ingest.subscriptions(self.root, self.sites), qos=1)
             self.connected.set()
+        elif isinstance(item, Subscribed):
+            if any(code >= 0x80 for code in item.granted):
+                log.error("the broker refused some subscriptions (codes %s): check its ACL for the hub",
+                          item.granted)
+            self.subscribed.set()
         elif isinstance(item, Disconnected):
             self.connected.clear()
+            self.subscribed.clear()
             log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
 
     def _on_message(self, msg: Message) -> None:

@@ -76,7 +76,7 @@ class RunningHub:
         self.thread = threading.Thread(target=self.hub.run, name="hub", daemon=True)
         self.thread.start()
         assert self.hub.ready.wait(10), "hub did not start"
-        assert self.hub.connected.wait(10), "hub did not connect"
+        assert self.hub.subscribed.wait(10), "hub did not connect and subscribe"
 
     @property
     def journal(self):

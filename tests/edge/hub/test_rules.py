@@ -79,14 +79,20 @@ def test_plan_nothing_for_unmatched() -> None:
     assert plan([rule(events=["leak"])], alert(), SH) == []
 
 
-@pytest.mark.parametrize("due, used, limit, expected", [
-    (5, 0, None, (5, False)),
-    (5, 0, 20, (5, False)),
-    (20, 0, 20, (20, False)),
-    (100, 0, 20, (19, True)),  # 19 one by one, the 81 others in one summary: 20 requests
-    (30, 19, 20, (0, True)),  # the last free slot carries everything as a summary
-    (3, 20, 20, (0, False)),  # full window: wait
-    (0, 0, 20, (0, False)),
+@pytest.mark.parametrize("costs, left, expected", [
+    ([1] * 5, None, (5, 0)),  # no limit
+    ([1] * 5, 20, (5, 0)),
+    ([1] * 20, 20, (20, 0)),
+    ([1] * 100, 20, (17, 3)),  # 17 one by one, the 83 others in 3 summaries of <= 30: 20 requests
+    ([1] * 30, 1, (0, 1)),  # the last free request carries 30 alerts as a summary
+    ([1] * 90, 2, (0, 2)),  # two summaries now (60 alerts), the other 30 wait for the window
+    ([1] * 3, 0, (0, 0)),  # full window: wait
+    ([], 20, (0, 0)),
+    ([2, 2, 2], 5, (2, 1)),  # notices with a snapshot take two requests
+    ([2, 1, 1], 3, (1, 1)),  # 2 + the summary: 3 requests
 ])
-def test_pack(due: int, used: int, limit: int | None, expected: tuple[int, bool]) -> None:
-    assert pack(due, used, limit) == expected
+def test_pack(costs: list[int], left: int | None, expected: tuple[int, int]) -> None:
+    assert pack(costs, left) == expected
+    singles, summaries = expected
+    if left is not None:
+        assert sum(costs[:singles]) + summaries <= left  # never more than the window takes
