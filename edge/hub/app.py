@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sqlite3
 import threading
 import time
 import uuid
@@ -240,10 +241,14 @@ class Hub:
             self.counters["bad_payloads"] += 1
             log.warning("refused message on %r: %s (payload %s)", msg.topic[:200], exc,
                         ingest.escape(msg.payload))
-        except Exception:  # a bug must not stop the stream: count, log; the message is not acknowledged
+        except (OSError, sqlite3.Error):  # disk full, journal unwritable: not stored, so not acknowledged
+            self.counters["storage_errors"] += 1
+            log.exception("cannot store the message on %r; the broker sends it again after a reconnect",
+                          msg.topic[:200])
+            return
+        except Exception:  # a bug must not stop the stream: count it, log it, let the others pass
             self.counters["errors"] += 1
             log.exception("unexpected error handling a message on %r", msg.topic[:200])
-            return
         if not self.session.ack(msg):
             self.counters["not_acknowledged"] += msg.qos > 0
 
