@@ -102,15 +102,18 @@ def test_an_alert_reaches_every_channel_its_rules_name(run_hub, mqtt_probe, robo
         ("gate-group", "sent"), ("head", "sent"), ("office", "sent"), ("office", "sent"), ("ops", "sent")]
 
 
-def test_receiver_down_then_up_everything_arrives_once(run_hub, mqtt_probe, robots) -> None:
+def test_receiver_down_then_up_everything_arrives_once(run_hub, mqtt_probe, robots, caplog) -> None:
     rh = run_hub(channels=[{"id": "ops", "type": "webhook", "url": robots.webhook_url()}],
-                 rules=[{"events": ["any"], "channels": ["ops"]}])
+                 rules=[{"events": ["any"], "channels": ["ops"]}], delivery={"warn_after_failures": 3})
     probe = mqtt_probe()
     robots.stop()
     for i in range(1, 6):
         probe.publish(f"{BASE}/cam/event", fever(i))
     wait_for(lambda: rh.hub.dispatcher.counters["retried"] >= 10, 20, "several failed attempts")
     assert rh.journal.delivery_counts() == {"pending": 5}
+    alarms = [r.getMessage() for r in caplog.records
+              if r.levelname == "ERROR" and "has failed" in r.getMessage()]
+    assert len(alarms) == 1 and "channel ops" in alarms[0] and "check the service" in alarms[0]  # not a flood
     robots.start()
     wait_for(lambda: rh.journal.delivery_counts() == {"sent": 5}, 20, "all five delivered")
     assert sorted(ids_in(robots, "webhook")) == [a.id for a in reversed(rh.journal.alerts())]  # once each
