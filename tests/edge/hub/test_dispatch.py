@@ -235,3 +235,17 @@ def test_hub_kill_9_mid_delivery_loses_nothing(broker, tmp_path, mqtt_probe, rob
     seqs = [a["seq"] for r in robots.messages("webhook") for a in r.body["alerts"]]
     assert sorted(set(seqs)) == list(range(31))  # nothing lost
     assert len(seqs) - len(set(seqs)) <= 1  # at most the one in flight at the kill came twice
+
+
+def test_a_node_going_offline_is_notified(run_hub, mqtt_probe, robots) -> None:
+    run_hub(channels=[{"id": "ops", "type": "webhook", "url": robots.webhook_url()}],
+            rules=[{"events": ["node_offline", "camera_offline"], "channels": ["ops"]}])
+    probe = mqtt_probe()
+    probe.publish(f"{BASE}/status", "online", retain=True)
+    probe.publish(f"{BASE}/status", "offline", retain=True)
+    probe.publish(f"{BASE}/status", "online", retain=True)  # node_online: no rule names it
+    probe.publish(f"{BASE}/cam/event", {"ts": 5, "seq": 1, "type": "camera_offline", "error": "unplugged"})
+    wait_for(lambda: len(robots.messages("webhook")) == 2, 15, "two notices")
+    time.sleep(0.5)
+    types = sorted(a["type"] for r in robots.messages("webhook") for a in r.body["alerts"])
+    assert types == ["camera_offline", "node_offline"]
