@@ -202,6 +202,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Sent automatically by the campus-edge hub; please do not reply.",
     },
     # --- hub: journal, lifecycle, daily report (edge/hub) --------------------------------------------
+    "hub.report.title": {"zh-CN": "晨午检测温日报 {date}", "en": "Daily health screening report {date}"},
+    "hub.report.sites": {"zh-CN": "校区：{sites}", "en": "Sites: {sites}"},
+    "hub.report.generated": {"zh-CN": "生成时间：{stamp}（{tz}）", "en": "Generated {stamp} ({tz})"},
+    "hub.report.gates": {"zh-CN": "各测温点统计", "en": "Per gate"},
+    "hub.report.alerts": {"zh-CN": "预警明细", "en": "Alerts"},
+    "hub.report.none": {"zh-CN": "当日无预警", "en": "No alerts that day"},
+    "hub.report.total": {"zh-CN": "合计", "en": "Total"},
+    "hub.col.gate": {"zh-CN": "测温点", "en": "Gate"},
+    "hub.col.screened": {"zh-CN": "测温人数", "en": "Screened"},
+    "hub.col.fevers": {"zh-CN": "发热预警", "en": "Fever alerts"},
+    "hub.col.rechecks": {"zh-CN": "需复测", "en": "Re-checks"},
+    "hub.col.unscreened": {"zh-CN": "未完成测温", "en": "Not screened"},
+    "hub.col.id": {"zh-CN": "编号", "en": "No."},
+    "hub.col.time": {"zh-CN": "时间", "en": "Time"},
+    "hub.col.type": {"zh-CN": "类型", "en": "Type"},
+    "hub.col.place": {"zh-CN": "地点", "en": "Place"},
+    "hub.col.temp": {"zh-CN": "体温(°C)", "en": "Temp (°C)"},
+    "hub.col.state": {"zh-CN": "状态", "en": "State"},
+    "hub.col.outcome": {"zh-CN": "处置结果", "en": "Outcome"},
+    "hub.col.reading": {"zh-CN": "复测体温(°C)", "en": "Re-check reading (°C)"},
+    "hub.col.by": {"zh-CN": "处理人", "en": "Handled by"},
+    "hub.col.note": {"zh-CN": "备注", "en": "Note"},
     # --- console (edge/hub/web) ------------------------------------------------------------------------
     # --- agent: local rules, storage health (edge/agent) ---------------------------------------------
     # local rules (edge/agent/rules.py): the log line when a rule switches a relay, or cannot
