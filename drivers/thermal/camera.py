@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from drivers.base import DeviceContext
+from drivers.base import DeviceContext, RateLimitedLog
 from drivers.thermal.sources import FrameSource, ReplaySource, SourceError
 from edge.screening import Fever, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
 
@@ -45,32 +45,6 @@ def frame_problem(celsius: Any) -> str | None:
     if bad > MAX_NONFINITE_SHARE * celsius.size:
         return f"{bad} of {celsius.size} pixels are not finite numbers (NaN or infinite)"
     return None
-
-
-class RateLimitedLog:
-    """At most one line per `every` seconds; the next one says how many were left out."""
-
-    def __init__(self, log: Any, every: float) -> None:
-        self.log, self.every = log, every
-        self.next_at = 0.0
-        self.skipped = 0
-
-    def _emit(self, method: str, msg: str, *args: Any) -> None:
-        now = time.monotonic()
-        if now < self.next_at:
-            self.skipped += 1
-            return
-        self.next_at = now + self.every
-        if self.skipped:
-            msg += f" ({self.skipped} similar line(s) left out in the last {self.every:g} s)"
-            self.skipped = 0
-        getattr(self.log, method)(msg, *args)
-
-    def warning(self, msg: str, *args: Any) -> None:
-        self._emit("warning", msg, *args)
-
-    def exception(self, msg: str, *args: Any) -> None:
-        self._emit("exception", msg, *args)
 
 
 class ThermalCamera:
