@@ -24,7 +24,8 @@ from edge.config.schema import (
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
-    "id": Field(ID, "device id, unique on this node; part of its topics", required=True),
+    "id": Field(ID, "device id, unique on this node; part of its topics (not `agent`, `set`, `info`, `cmd`, "
+                "`status`, `reply`, `state`, `telemetry`, `event`)", required=True),
     "kind": Field(Str(), "what the device is: " + ", ".join(sorted(catalog.kinds())), required=True),
     "driver": Field(Str(), "which driver talks to it (see the driver table below)", required=True),
     "name": Field(Str(), "a human-readable name (shown in the birth message and dashboards)"),
