@@ -18,7 +18,7 @@ KEPT = ["plain", "sp ace", "c,m", "e=q", "a,b=c d", "中文°C", "back\\slash", 
 # names no spelling in line protocol carries unchanged to every reader (edge/bridge/lineproto.py)
 REFUSED = ["trail\\", "two\\\\back", "q\"x", "a\\,b", "a\\ b", "a\\=b", "new\nline", "", "_reserved", "time"]
 TAGS_KEPT = ["a b,c=d", "中文", "mid\\dle"]
-TAGS_REFUSED = ["end\\", "q\"t", "cr\rx"]
+TAGS_REFUSED = ["end\\", "q\"t", "cr\rx", ""]
 
 
 def _values() -> dict:
