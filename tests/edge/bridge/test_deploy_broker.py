@@ -43,10 +43,11 @@ def make_certs(d: Path, *args: str) -> None:
 class ShippedBroker:
     """campus.conf as shipped, plus what Debian's own mosquitto.conf sets (persistence and its place)."""
 
-    def __init__(self, d: Path) -> None:
+    def __init__(self, d: Path, mutual: bool = False) -> None:
         self.dir = d
         self.certs = d / "certs"
         make_certs(self.certs, "127.0.0.1", "localhost")
+        make_certs(self.certs, "--client", "s1.node-a")
         acl = d / "campus.acl"
         acl.write_text(subprocess.run([sys.executable, str(MOSQ / "make-acl.py"), *NODES], check=True,
                                       capture_output=True, text=True, timeout=30).stdout)
@@ -63,6 +64,10 @@ class ShippedBroker:
                          "listener 8883\n": f"listener {self.tls_port} 127.0.0.1\n"}.items():
             assert old in conf, f"campus.conf no longer has {old!r}: update this test"
             conf = conf.replace(old, new)
+        if mutual:  # the two lines campus.conf says to uncomment for client certificates
+            for line in ("require_certificate true", "use_identity_as_username true"):
+                assert f"# {line}\n" in conf
+                conf = conf.replace(f"# {line}\n", f"{line}\n")
         # Debian's main file: persistence on, in /var/lib/mosquitto; started as root Mosquitto would drop
         # to user `mosquitto`, which cannot read our temp directory
         conf += f"\npersistence true\npersistence_location {d}/\nuser {getpass.getuser()}\nlog_dest stderr\n"
@@ -223,6 +228,28 @@ def test_agent_over_the_shipped_tls_listener_with_the_scripts_certificates(shipp
             assert ok.wait(2), "s1.node-a could not log in"
         finally:
             c.loop_stop()
+
+
+def test_mutual_tls_with_the_scripts_client_certificate(tmp_path, pin_factory):
+    b = ShippedBroker(tmp_path, mutual=True).start()
+    relay = {"id": "r1", "kind": "relay", "driver": "gpio", "pin": 17}
+    tls = {"ca": str(b.certs / "ca.pem"), "cert": str(b.certs / "s1.node-a.pem"),
+           "key": str(b.certs / "s1.node-a.key")}
+    cfg = agent_config(b.mosquitto, tmp_path, [relay], node="node-a", mqtt={"port": b.tls_port, "tls": tls})
+    cfg["site"] = "s1"
+    ra = RunningAgent(cfg, pin_factory)  # no password: the certificate's CN is its user name (ACL: s1.node-a)
+    operator = Client(b, "operator")
+    try:
+        operator.subscribe("campus/s1/node-a/r1/reply")
+        operator.publish("campus/s1/node-a/r1/set", json.dumps({"id": "m1", "action": "on"}).encode())
+        wait_for(lambda: operator.seen, 10, "the reply of an agent logged in by its certificate")
+        assert json.loads(operator.seen[0][1])["ok"] is True
+        with pytest.raises((AssertionError, OSError)):  # the CA alone is not enough on this listener
+            Client(b, "s1.node-a", tls=True).close()
+    finally:
+        operator.close()
+        ra.stop()
+        b.mosquitto.kill()
 
 
 def _saves_after(db: Path, since_ns: int, count: int) -> bool:
