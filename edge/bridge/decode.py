@@ -144,6 +144,8 @@ def decode_event(topic: DataTopic, payload: bytes, max_bytes: int,
     etype = obj.get("type")
     if not isinstance(etype, str) or not _TYPE.fullmatch(etype):
         raise BadMessage(f"'type' must be text of 1..64 characters, got {etype!r}"[:200])
+    if not _good_tag(etype):
+        raise BadMessage(f"'type' {etype!r} cannot be written unchanged as a tag"[:200])
     seq = obj.get("seq")
     fields: list[tuple[str, float | int]] = []
     tags = [*_tags(topic), ("type", etype)]
@@ -166,8 +168,6 @@ def decode_event(topic: DataTopic, payload: bytes, max_bytes: int,
             refused.append(name)
         else:
             fields.append((name, f))
-    if not _good_tag(etype):
-        raise BadMessage(f"'type' {etype!r} cannot be written unchanged as a tag"[:200])
     if not fields:
         fields.append(("count", 1.0))  # an event with nothing numeric still needs one field
     return Decoded(Point("event", tuple(tags), tuple(fields), ts), len(refused), tuple(refused))
