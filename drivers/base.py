@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -107,3 +108,35 @@ class Resources:
                     except Exception:  # closing must go on for the others
                         logging.getLogger(__name__).exception("closing %r failed", item)
                     break
+
+
+class RateLimitedLog:
+    """At most one line per `every` seconds; the next one says how many were left out.
+
+    For faults that repeat as fast as a device polls (a vanished port, a camera sending garbage): the
+    first line is written at once, the repeats are counted, never flooded."""
+
+    def __init__(self, log: Any, every: float = 60.0) -> None:
+        self.log, self.every = log, every
+        self.next_at = 0.0
+        self.skipped = 0
+
+    def _emit(self, method: str, msg: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now < self.next_at:
+            self.skipped += 1
+            return
+        self.next_at = now + self.every
+        if self.skipped:
+            msg += f" ({self.skipped} similar line(s) left out in the last {self.every:g} s)"
+            self.skipped = 0
+        getattr(self.log, method)(msg, *args)
+
+    def warning(self, msg: str, *args: Any) -> None:
+        self._emit("warning", msg, *args)
+
+    def error(self, msg: str, *args: Any) -> None:
+        self._emit("error", msg, *args)
+
+    def exception(self, msg: str, *args: Any) -> None:
+        self._emit("exception", msg, *args)

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from drivers.base import DeviceContext
+from drivers.base import DeviceContext, RateLimitedLog
 from drivers.serial_bus import PortError, SerialBus, shared_bus
 from edge.alerts.after_hours import AfterHoursDetector
 from edge.alerts.config import AFTER_HOURS
@@ -31,6 +31,7 @@ COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
 FAILURES = ("timeout", "truncated", "garbage", "checksum", "wrong_address", "error_reply", "bad_value",
             "port")
 ALERT_SAVE_SECONDS = 60.0  # detector memory is written at most this often (and at stop)
+FAILURE_LOG_SECONDS = 60.0  # one "timeout: ..." line per kind per meter at most this often
 
 PORT_DOC = ("serial device (`/dev/ttyUSB0`), or a built-in simulator: `sim:dlt645?profile=school_day` / "
             "`sim:modbus?profile=ac_overnight`; options after `?`, joined by `&`: profile (profile.<address> "
@@ -91,6 +92,7 @@ class MeterPublisher:
         self.ctx = context
         self.counter = COUNTERS[config["kind"]]
         self.failures: Counter[str] = Counter()
+        self._failure_logs: dict[str, RateLimitedLog] = {}
         self.failed_in_row = 0
         self.online: bool | None = None
         self.offline_since: float | None = None
@@ -149,10 +151,13 @@ class MeterPublisher:
                 self._state(int(time.time() * 1000))
 
     def count(self, kind: str, message: str) -> None:
-        """One failed transaction: a clear log line and a counter, never a published number."""
+        """One failed transaction: a counter, never a published number, and a clear log line, at most one
+        per kind every FAILURE_LOG_SECONDS (a vanished port fails at every poll for as long as it is gone)."""
         self.failures[kind] += 1
         self.last_error = {"kind": kind, "detail": message[:200], "ts": int(time.time() * 1000)}
-        self.ctx.log.warning("%s: %s", kind, message)
+        if kind not in self._failure_logs:
+            self._failure_logs[kind] = RateLimitedLog(self.ctx.log, FAILURE_LOG_SECONDS)
+        self._failure_logs[kind].warning("%s: %s", kind, message)
 
     def _state(self, ts: int) -> None:
         state: dict[str, Any] = {"ts": ts, "online": bool(self.online), "values": self.values,
@@ -211,14 +216,18 @@ class PolledMeter:
             values = self.read(bus)
         except MeterFailure as exc:
             self.publisher.failed(exc.kind, str(exc), self.cfg["offline_after"])
-            backoff = self.cfg["poll_seconds"] * 2 ** min(self.publisher.failed_in_row - 1, 16)
-            return min(backoff, max(self.cfg["max_backoff_seconds"], self.cfg["poll_seconds"]))
-        except PortError as exc:
+            return self._backoff()
+        except PortError as exc:  # the port itself is gone: back off like a silent meter
             self.publisher.count("port", str(exc))
             self.publisher.failed("port", str(exc), self.cfg["offline_after"])
-            return self.cfg["poll_seconds"]
+            return self._backoff()
         self.publisher.publish(values)
         return self.cfg["poll_seconds"]
+
+    def _backoff(self) -> float:
+        """poll_seconds doubled at each failed poll in a row, up to max_backoff_seconds."""
+        backoff = self.cfg["poll_seconds"] * 2 ** min(self.publisher.failed_in_row - 1, 16)
+        return min(backoff, max(self.cfg["max_backoff_seconds"], self.cfg["poll_seconds"]))
 
     def start(self) -> None:
         self.bus = shared_bus(self.ctx.resources, self.cfg["port"], self.cfg["baudrate"], self.cfg["parity"],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 import serial
 
+from drivers.base import RateLimitedLog
 from edge.heartbeat import Heartbeats
 
 log = logging.getLogger("campus-edge.serial")
@@ -61,6 +63,7 @@ class SerialBus:
         self.sim: Any = None  # the built-in simulator behind a `sim:` port, if any
         self._serial: serial.Serial | None = None
         self._next_open = 0.0
+        self._open_errors = RateLimitedLog(log, 60.0)  # a port that is gone fails every reopen_seconds
         self._lock = threading.Lock()  # one transaction at a time on the wire
         self._jobs_lock = threading.Condition()
         self._heap: list[tuple[float, int, PollJob]] = []
@@ -164,7 +167,8 @@ class SerialBus:
                                          stopbits=self.stopbits, timeout=READ_SLICE, write_timeout=2.0)
         except (OSError, ValueError, serial.SerialException) as exc:
             self._next_open = time.monotonic() + self.reopen_seconds
-            log.error("cannot open serial port %s: %s", self.port, exc)
+            self._open_errors.error("cannot open serial port %s: %s (trying again every %g s)", self.port,
+                                    exc, self.reopen_seconds)
             raise PortError(f"cannot open {self.port}: {exc}") from None
         log.info("opened %s (%s) at %d baud, %d%s%d", self.port, path, self.baudrate, self.bytesize,
                  self.parity, self.stopbits)
@@ -185,7 +189,7 @@ class SerialBus:
                         buf += chunk
                         if done(bytes(buf)):
                             break
-            except (OSError, serial.SerialException) as exc:
+            except (OSError, serial.SerialException, termios.error) as exc:  # termios: the tty went away
                 self._close_port()
                 self._next_open = time.monotonic() + self.reopen_seconds
                 raise PortError(f"{self.port}: {exc}") from None
@@ -203,7 +207,7 @@ class SerialBus:
             try:
                 while time.monotonic() < deadline:
                     dropped += len(self._serial.read(self._serial.in_waiting or 1))
-            except (OSError, serial.SerialException):
+            except (OSError, serial.SerialException, termios.error):
                 self._close_port()
         return dropped
 

@@ -15,10 +15,18 @@ __all__ = ["Mosquitto", "free_port", "wait_port"]
 
 
 class Mosquitto(LocalServer):
-    def __init__(self, workdir, port: int | None = None, extra_conf: str = "") -> None:
+    """extra_conf is appended to our test config; conf replaces it whole (e.g. the shipped deploy file,
+    with its paths and listeners pointed at ours; it must listen on 127.0.0.1:port)."""
+
+    def __init__(
+        self, workdir, port: int | None = None, extra_conf: str = "", conf: str | None = None
+    ) -> None:
         self.exe = find_exe("mosquitto", "/usr/sbin/mosquitto", "mosquitto mosquitto-clients")
         super().__init__(workdir, port)
         self.conf = self.dir / "mosquitto.conf"
+        if conf is not None:
+            self.conf.write_text(conf)
+            return
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"

@@ -79,13 +79,33 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(limit: float) -> Callable[[str], float]:
+    """argparse type: a finite number of seconds in (0, limit]; anything else is a usage error (exit 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
+        if not 0 < value <= limit:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(
+                f"must be more than 0 and at most {limit:g} seconds, got {text[:40]}")
+        return value
+
+    return parse
+
+
 def cmd_switch(args: argparse.Namespace) -> int:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
     from edge.config.agent import load_agent_config
-    from edge.mqtt.topics import Topics
+    from edge.mqtt.topics import SEGMENT, Topics
 
+    if not SEGMENT.fullmatch(args.device):  # '+', '#' or '/' would address other devices, or none
+        print(f"DEVICE must be a device id (lower-case letters, digits, '_', '-'), got {args.device!r}",
+              file=sys.stderr)
+        return EXIT_CONFIG
     cfg = load_agent_config(args.config)
     topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
     cid = uuid.uuid4().hex
@@ -191,8 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-c", "--config", required=True, metavar="FILE", help="the node's agent config (YAML)")
     s.add_argument("device", metavar="DEVICE")
     s.add_argument("action", choices=("on", "off", "toggle", "pulse"))
-    s.add_argument("--seconds", type=float, help="pulse length (with action pulse)")
-    s.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the reply (default 10)")
+    s.add_argument("--seconds", type=_seconds(86400), help="pulse length (with action pulse)")
+    s.add_argument("--timeout", type=_seconds(3600), default=10.0,
+                   help="seconds to wait for the reply (default 10, at most 3600)")
     s.set_defaults(func=cmd_switch)
 
     for register in _extensions():

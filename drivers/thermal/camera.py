@@ -27,11 +27,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from drivers.base import DeviceContext
-from drivers.thermal.sources import FrameSource, ReplaySource
+import numpy as np
+
+from drivers.base import DeviceContext, RateLimitedLog
+from drivers.thermal.sources import FrameSource, ReplaySource, SourceError
 from edge.screening import Fever, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
 
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
+BAD_FRAMES_OFFLINE = 10  # unusable frames in a row before the camera counts as offline (about 1 s at 9 fps)
+MAX_NONFINITE_SHARE = 0.5  # a frame with more NaN/inf pixels than this is unusable
+BAD_FRAME_LOG_SECONDS = 60.0
+
+
+def frame_problem(celsius: Any) -> str | None:
+    """Why a frame cannot be screened (mostly NaN/inf: a sensor or decoder fault), or None."""
+    bad = celsius.size - int(np.count_nonzero(np.isfinite(celsius)))
+    if bad > MAX_NONFINITE_SHARE * celsius.size:
+        return f"{bad} of {celsius.size} pixels are not finite numbers (NaN or infinite)"
+    return None
 
 
 class ThermalCamera:
@@ -51,6 +64,8 @@ class ThermalCamera:
         self._window = _Window()
         self._next_telemetry = 0.0
         self._hb: Any = None
+        self._back_online = True
+        self._bad_frame_log = RateLimitedLog(context.log, BAD_FRAME_LOG_SECONDS)
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -95,16 +110,18 @@ class ThermalCamera:
         while not self._stop.is_set():
             self._hb.beat()
             source: FrameSource | None = None
+            self._back_online = False  # set by _pump once frames flow
             try:
                 source = self.open_source()
-                if offline is not None:
-                    self.context.log.info("camera back online")
-                    self.context.event("camera_online", {})
-                offline, pause = None, RETRY_FIRST_S
-                self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
-                self._pump(source)
+                if offline is None:
+                    self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+                # after an outage, back online only with a good frame: a camera that opens but sends
+                # NaN would otherwise flap online/offline at every retry
+                self._pump(source, announce_online=offline is not None)
             except Exception as exc:  # the camera, never the agent
                 error = str(exc) or type(exc).__name__
+                if self._back_online:
+                    offline, pause = None, RETRY_FIRST_S
                 if offline is None:
                     self.context.log.error("camera offline: %s", error)
                     self._report_offline(error)
@@ -119,7 +136,9 @@ class ThermalCamera:
                     except Exception:
                         self.context.log.exception("closing the frame source failed")
 
-    def _pump(self, source: FrameSource) -> None:
+    def _pump(self, source: FrameSource, announce_online: bool) -> None:
+        self._back_online = not announce_online
+        bad_in_a_row = 0
         while not self._stop.is_set():
             frame = source.read()
             self._hb.beat()
@@ -129,12 +148,27 @@ class ThermalCamera:
                 self._stop.wait(0.05)
                 continue
             self.counters["frames"] += 1
-            try:
-                result = self.pipeline.process(frame.celsius, frame.ts)
-            except Exception:  # a bad frame is counted and dropped; the stream goes on
+            problem = frame_problem(frame.celsius)
+            result = None
+            if problem is None:
+                try:
+                    result = self.pipeline.process(frame.celsius, frame.ts)
+                except Exception as exc:  # a bad frame is counted and dropped; the stream goes on
+                    problem = f"the screening refused it: {type(exc).__name__}: {exc}"
+                    self._bad_frame_log.exception("frame %d refused", self.counters["frames"])
+            if problem is not None:
                 self.counters["bad_frames"] += 1
-                self.context.log.exception("frame %d refused", self.counters["frames"])
+                bad_in_a_row += 1
+                self._bad_frame_log.warning("frame %d dropped: %s", self.counters["frames"], problem)
+                if bad_in_a_row >= BAD_FRAMES_OFFLINE:  # a camera that only sends these is not screening
+                    raise SourceError(f"{bad_in_a_row} unusable frames in a row; the last: {problem}")
                 continue
+            bad_in_a_row = 0
+            if not self._back_online:
+                self._back_online = True
+                self.context.log.info("camera back online")
+                self.context.event("camera_online", {})
+                self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
             self._handle(result.events)
 
     def _tick(self) -> None:

@@ -7,6 +7,7 @@ that has ended idles), and raises SourceError when the camera is gone.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,23 +30,71 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def load_replay(path: str | Path) -> np.ndarray:
-    """An (N, H, W) degC array from a .npy file, memory-mapped."""
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"cannot read replay file {path}: {exc}") from None
-    if arr.ndim != 3 or arr.shape[0] < 1 or not np.issubdtype(arr.dtype, np.floating):
-        raise SourceError(f"replay file {path}: expected an (N, H, W) float array of degC, "
-                          f"got shape {arr.shape} {arr.dtype}")
-    return arr
+class NpyFrames:
+    """The frames of an (N, H, W) float .npy file (degC), read one at a time with plain reads.
+
+    Not memory-mapped: a mapped file that shrinks while it plays (truncated, rewritten in place)
+    kills the whole process with SIGBUS at the next frame, relays and all. A short read here is a
+    SourceError, which the camera reports as ``camera_offline`` and retries.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.file = open(path, "rb")  # noqa: SIM115 (kept open while it plays; closed by close())
+        except OSError as exc:
+            raise SourceError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
+        try:
+            shape, fortran, dtype = _npy_header(self.file)
+            self.offset = self.file.tell()
+        except (OSError, ValueError) as exc:
+            self.file.close()
+            raise SourceError(f"cannot read replay file {path}: {exc}") from None
+        if len(shape) != 3 or shape[0] < 1 or not np.issubdtype(dtype, np.floating) or fortran:
+            self.file.close()
+            raise SourceError(f"replay file {path}: expected an (N, H, W) float array of degC in C order, "
+                              f"got shape {shape} {dtype}{' (Fortran order)' if fortran else ''}")
+        self.count, self.height, self.width = shape
+        self.dtype = dtype
+        self.frame_bytes = self.height * self.width * dtype.itemsize
+        self.check_size()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def check_size(self) -> None:
+        size = os.fstat(self.file.fileno()).st_size
+        if size < self.offset + self.count * self.frame_bytes:
+            have = max(0, size - self.offset) // self.frame_bytes
+            raise SourceError(f"replay file {self.path} is truncated: {have} of {self.count} frames "
+                              f"({size} bytes)")
+
+    def frame(self, index: int) -> np.ndarray:
+        self.file.seek(self.offset + index * self.frame_bytes)
+        data = self.file.read(self.frame_bytes)
+        if len(data) < self.frame_bytes:
+            raise SourceError(f"replay file {self.path} was truncated while playing: frame {index} of "
+                              f"{self.count} is gone")
+        return np.frombuffer(data, self.dtype).reshape(self.height, self.width).astype(np.float32)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(f)
+    raise ValueError(f".npy format version {version} (save with numpy.save)")
 
 
 class ReplaySource:
     """Plays a recorded or synthetic scene at ``fps``, then idles."""
 
     def __init__(self, path: str | Path, fps: float, sleep: Callable[[float], Any] = time.sleep) -> None:
-        self.frames = load_replay(path)
+        self.frames = NpyFrames(path)
         self.period = 1.0 / fps
         self.sleep = sleep
         self.index = 0
@@ -53,13 +102,14 @@ class ReplaySource:
 
     def read(self) -> ThermalFrame | None:
         if self.index >= len(self.frames):
+            self.frames.check_size()  # idle, but say so if the file went away under us
             self.sleep(0.1)
             return None
         due = self.t0 + self.index * self.period
         delay = due - time.monotonic()
         if delay > 0:
             self.sleep(delay)
-        frame = np.asarray(self.frames[self.index], dtype=np.float32)
+        frame = self.frames.frame(self.index)
         self.index += 1
         return ThermalFrame(frame, time.time())
 
@@ -68,7 +118,7 @@ class ReplaySource:
         return self.index >= len(self.frames)
 
     def close(self) -> None:
-        self.frames = self.frames[:0]
+        self.frames.close()
 
 
 def open_capture(device: str | int, backend: int = cv2.CAP_V4L2) -> Any:

@@ -50,6 +50,7 @@ parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus h
 # max_inflight_messages is 20): holding more would stall every other node behind one without info.
 MAX_HELD = 8
 DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
+REFUSED_LOG_SECONDS = 10.0  # at most one "dropped values" line this often
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 
 
@@ -87,6 +88,8 @@ class Bridge:
         self.ready = threading.Event()
         self._next_status = time.monotonic() + cfg["status_seconds"]
         self.watchdog = Watchdog(Heartbeats())  # systemd: READY, WATCHDOG while this loop turns, STATUS
+        self._refused_log_at = 0.0
+        self._refused_since_log = 0
 
     # -- life cycle -------------------------------------------------------------
     def run(self) -> None:
@@ -192,7 +195,7 @@ class Bridge:
                                  "with ids of [a-z0-9_-]")
             if topic.leaf == "telemetry":
                 tel = decode.parse_telemetry(msg.payload, self.max_bytes)
-                self.counters["bad_values"] += tel.bad_values
+                self._refused(msg.topic, tel.refused)
                 kind = self._kind(topic)
                 if kind is None:
                     self._hold(Held(msg, topic, tel, time.monotonic() + self.cfg["info_wait_seconds"]))
@@ -207,7 +210,7 @@ class Bridge:
                     self.counters["other_states"] += 1
                     self._ack(msg)
                     return
-            self.counters["bad_values"] += decoded.bad_values
+            self._refused(msg.topic, decoded.refused)
             self._add(decoded.point, msg)
         except BadMessage as exc:
             self.counters["bad_messages"] += 1
@@ -217,6 +220,21 @@ class Bridge:
             self.counters["errors"] += 1
             log.exception("unexpected error handling a message on %r", msg.topic[:200])
             self._ack(msg)
+
+    def _refused(self, topic: str, names: tuple[str, ...]) -> None:
+        """Values dropped from a message that was otherwise written: counted, and logged at most every
+        REFUSED_LOG_SECONDS (a node that sends a bad name sends it on every message)."""
+        if not names:
+            return
+        self.counters["bad_values"] += len(names)
+        self._refused_since_log += len(names)
+        now = time.monotonic()
+        if now >= self._refused_log_at:
+            self._refused_log_at = now + REFUSED_LOG_SECONDS
+            log.warning("dropped %d value(s) that cannot be written unchanged (not a finite number, or a "
+                        "name line protocol cannot carry), e.g. %s on %r; the rest of each message is "
+                        "written", self._refused_since_log, decode.names_for_log(list(names)), topic[:200])
+            self._refused_since_log = 0
 
     def _on_info(self, msg: Message) -> None:
         where = decode.parse_info_topic(msg.topic)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from typing import Any
 
@@ -55,10 +56,17 @@ def cmd_history(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    except sqlite3.Error as exc:
+        print(f"cannot read the history database {path}: {exc}", file=sys.stderr)
+        return 1
     text = history.to_csv(rows, tz) if args.format == "csv" else history.to_table(rows, tz)
     if args.output and args.output != "-":
-        with open(args.output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as exc:
+            print(f"cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_CONFIG
         print(f"{len(rows)} row(s) written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from edge.config.common import ID, MQTT, load
+from edge.config.common import ID, MQTT, Secret, load
 from edge.config.schema import MISSING, Bool, Enum, Field, Float, Int, ListOf, Obj, Str, _show
 
 SINK_TYPES = ("influxdb", "sqlite")
@@ -15,7 +15,7 @@ SINK_TYPES = ("influxdb", "sqlite")
 INFLUX_FIELDS: dict[str, Field] = {
     "url": Field(Str(pattern=r"https?://\S+", hint="expected an http:// or https:// URL"),
                  "database URL (InfluxDB 2.x/3.x, or anything speaking its /api/v2/write)", required=True),
-    "token": Field(Str(), "API token with write access to the bucket"),
+    "token": Field(Secret(), "API token with write access to the bucket (`change-me` and empty are refused)"),
     "org": Field(Str(min_len=1), "organisation name or id", default="campus"),
     "bucket": Field(Str(min_len=1), "bucket (database) to write to", default="campus"),
     "timeout_seconds": Field(Float(min=0.1, max=300), "one write's timeout; a write that takes longer counts "

@@ -9,8 +9,10 @@
 - relay state ``{"on", "ts", "cause"}`` -> measurement ``state``, tags site, node, device, cause; field
   ``on`` (1.0 / 0.0). Other devices' retained state (no ``on``: meters' latest values) is not written.
 
-A message that breaks the contract raises BadMessage. A single bad value (NaN, a string, a reserved name)
-is dropped from the point and counted; a telemetry message with no good value left is a BadMessage.
+A message that breaks the contract raises BadMessage. A single bad value (NaN, a string, a number beyond
+float range such as 10**400, a name line protocol cannot carry unchanged: lineproto.check_name) is dropped
+from the point, counted and named in ``refused`` for the log; a telemetry message with no good value left
+is a BadMessage.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from edge.bridge.lineproto import LineProtocolError, Point, check_name
+from edge.bridge.lineproto import LineProtocolError, Point, check_name, escape_tag_value
 from edge.mqtt.topics import SEGMENT, DataTopic
 
 MIN_TS = 946_684_800_000  # 2000-01-01: an earlier clock is a node without NTP, not a reading
@@ -42,12 +44,14 @@ class Telemetry:
     ts_ms: int
     values: tuple[tuple[str, float], ...]
     bad_values: int
+    refused: tuple[str, ...] = ()  # names of the dropped values, for the log
 
 
 @dataclass(frozen=True)
 class Decoded:
     point: Point
     bad_values: int
+    refused: tuple[str, ...] = ()
 
 
 def parse_object(payload: bytes, max_bytes: int) -> dict[str, Any]:
@@ -79,7 +83,10 @@ def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return 1.0 if v else 0.0
     if isinstance(v, int | float):
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:  # a JSON integer beyond float range (10**400)
+            return None
         return f if math.isfinite(f) else None
     return None
 
@@ -102,16 +109,28 @@ def parse_telemetry(payload: bytes, max_bytes: int) -> Telemetry:
     if not isinstance(values, dict):
         raise BadMessage("'values' must be an object of name: number")
     good: list[tuple[str, float]] = []
-    bad = 0
+    refused: list[str] = []
     for name, v in values.items():
         f = None if isinstance(v, bool) else _number(v)  # the contract has no booleans in values
         if f is None or not _good_name(name):
-            bad += 1
+            refused.append(name)
         else:
             good.append((name, f))
     if not good:
-        raise BadMessage(f"no usable value in 'values' ({bad} refused)")
-    return Telemetry(ts, tuple(good), bad)
+        raise BadMessage(f"no usable value in 'values' ({len(refused)} refused: {names_for_log(refused)})")
+    return Telemetry(ts, tuple(good), len(refused), tuple(refused))
+
+
+def names_for_log(names: list[str]) -> str:
+    return ", ".join(ascii(n)[:40] for n in names[:5]) + (" ..." if len(names) > 5 else "")
+
+
+def _good_tag(value: str) -> bool:
+    try:
+        escape_tag_value(value)
+    except LineProtocolError:
+        return False
+    return True
 
 
 def telemetry_point(topic: DataTopic, tel: Telemetry, kind: str) -> Point:
@@ -125,28 +144,33 @@ def decode_event(topic: DataTopic, payload: bytes, max_bytes: int,
     etype = obj.get("type")
     if not isinstance(etype, str) or not _TYPE.fullmatch(etype):
         raise BadMessage(f"'type' must be text of 1..64 characters, got {etype!r}"[:200])
+    if not _good_tag(etype):
+        raise BadMessage(f"'type' {etype!r} cannot be written unchanged as a tag"[:200])
     seq = obj.get("seq")
     fields: list[tuple[str, float | int]] = []
     tags = [*_tags(topic), ("type", etype)]
-    bad = 0
+    refused: list[str] = []
     if seq is not None:
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise BadMessage(f"'seq' must be a non-negative integer, got {seq!r}"[:200])
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+            raise BadMessage(f"'seq' must be a non-negative 64-bit integer, got {seq!r}"[:200])
         fields.append(("seq", seq))
     for name, v in obj.items():
-        if name in tag_fields and isinstance(v, str) and _TYPE.fullmatch(v) and name not in dict(tags):
-            tags.append((name, v))
+        if name in tag_fields and isinstance(v, str) and name not in dict(tags):
+            if _TYPE.fullmatch(v) and _good_tag(v):
+                tags.append((name, v))
+            else:
+                refused.append(name)  # a tag that would be stored changed is not written at all
             continue
         if name in ("ts", "seq", "type") or isinstance(v, str | dict | list) or v is None:
             continue  # text and structures are not written (a TSDB field keeps one type)
         f = _number(v)
         if f is None or not _good_name(name):
-            bad += 1
+            refused.append(name)
         else:
             fields.append((name, f))
     if not fields:
         fields.append(("count", 1.0))  # an event with nothing numeric still needs one field
-    return Decoded(Point("event", tuple(tags), tuple(fields), ts), bad)
+    return Decoded(Point("event", tuple(tags), tuple(fields), ts), len(refused), tuple(refused))
 
 
 def decode_state(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded | None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_MS = 253_402_300_800_000  # 10000-01-01: beyond it no date is written, nor does SQLite take the number
 
 
 def local_zone() -> tzinfo:
@@ -39,23 +40,32 @@ def local_zone() -> tzinfo:
 
 
 def parse_time(text: str, now_ms: int | None = None, tz: tzinfo = UTC) -> int:
-    """`now`, a duration ago (`90m`, `2h`, `7d`), epoch ms, or ISO 8601 -> epoch ms.
+    """`now`, a duration ago (`90m`, `2h`, `7d`), epoch ms, or ISO 8601 -> epoch ms in [1970, 10000);
+    anything else is a ValueError that says what was given. An ISO time without an offset is in ``tz``
+    (the CLI passes the local zone), so a date alone (`2026-11-25`) is that day's local midnight."""
+    ms = _parse_time(text, now_ms, tz)
+    if not 0 <= ms < MAX_MS:
+        raise ValueError(f"time out of range: {text[:40]!r} (between 1970 and 9999, epoch milliseconds "
+                         "or ISO 8601)")
+    return ms
 
-    An ISO time without an offset is in ``tz`` (the CLI passes the local zone), so a date alone
-    (`2026-11-25`) is that day's local midnight, not 08:00 in Beijing."""
+
+def _parse_time(text: str, now_ms: int | None, tz: tzinfo) -> int:
     now = int(time.time() * 1000) if now_ms is None else now_ms
     t = text.strip()
     if t == "now":
         return now
     m = _RELATIVE.fullmatch(t)
     if m:
-        return now - int(float(m.group(1)) * _UNIT[m.group(2)] * 1000)
-    if t.isdigit():
-        return int(t)
+        ago = float(m.group(1)) * _UNIT[m.group(2)] * 1000
+        return now - int(ago) if ago < MAX_MS else -1
+    if t.isascii() and t.isdigit():
+        return int(t) if len(t) < 20 else MAX_MS
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
-        raise ValueError(f"not a time: {text!r} (use now, 2h, 7d, epoch ms or 2026-11-25T08:00)") from None
+        raise ValueError(f"not a time: {text[:40]!r} (use now, 2h, 7d, epoch ms or "
+                         "2026-11-25T08:00)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return int(dt.timestamp() * 1000)

@@ -1,12 +1,21 @@
-"""Points and the InfluxDB line protocol: pure functions, tested with byte vectors.
+r"""Points and the InfluxDB line protocol: pure functions, tested with byte vectors.
 
 A line is ``measurement,tag=v,... field=v,... timestamp`` with the timestamp in
 milliseconds (the bridge always writes with ``precision=ms``). Escaping follows
-the InfluxDB reference: in measurements ``,`` and space; in tag keys, tag
-values and field keys ``,``, ``=`` and space; in string field values ``"``;
-backslash doubles everywhere. Newlines cannot be escaped, so names with control
-characters are refused, as are names starting with ``_`` (reserved by InfluxDB
-2) and the key ``time``.
+the InfluxDB reference ("Special characters"): in measurements ``,`` and space;
+in tag keys, tag values and field keys ``,``, ``=`` and space; in string field
+values ``"`` and backslash.
+
+Names that no reader takes back unchanged are refused (LineProtocolError), never
+written changed:
+- control characters (a newline cannot be escaped);
+- a backslash at the end, or before another backslash, ``,``, ``=`` or space: the
+  reference reads ``\\`` as one backslash, InfluxDB's own parser keeps both, and
+  ``trail\=1`` escapes the ``=`` for InfluxDB, so no spelling survives both. A
+  backslash before any other character is literal everywhere and passes as is;
+- ``"``: VictoriaMetrics reads a quote in a key as the start of a string and loses
+  that field and every one after it (``\"`` keeps its backslash);
+- names starting with ``_`` (reserved by InfluxDB 2) and the key ``time``.
 
 Numbers: ``bool`` -> ``true``/``false``, ``int`` -> ``12i``, ``float`` -> its
 shortest round-trip text (``21.5``, ``1e+20``). NaN and infinities are refused.
@@ -22,7 +31,8 @@ from functools import lru_cache
 
 FieldValue = bool | int | float | str
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# what cannot be written so that every reader takes it back unchanged (module docstring)
+_UNWRITABLE = re.compile(r'[\x00-\x1f\x7f"]|\\([\\,= ]|$)')
 
 
 class LineProtocolError(ValueError):
@@ -40,15 +50,16 @@ class Point:
 def check_name(name: str, what: str = "name") -> str:
     if not isinstance(name, str) or not name:
         raise LineProtocolError(f"{what} must be a non-empty string")
-    if _CONTROL.search(name):
-        raise LineProtocolError(f"{what} {name!r} contains control characters")
+    if _UNWRITABLE.search(name):
+        raise LineProtocolError(f"{what} {name!r} cannot be written unchanged (control character, quote, "
+                                "or a backslash at the end or before a backslash, ',', '=' or space)")
     if name.startswith("_") or name == "time":
         raise LineProtocolError(f"{what} {name!r} is reserved by InfluxDB")
     return name
 
 
 def _escape(text: str, specials: str) -> str:
-    out = text.replace("\\", "\\\\")
+    out = text  # a backslash left in a checked name is literal (never before a special character)
     for ch in specials:
         out = out.replace(ch, "\\" + ch)
     return out
@@ -67,8 +78,10 @@ def escape_key(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def escape_tag_value(value: str) -> str:
-    if not isinstance(value, str) or not value or _CONTROL.search(value):
-        raise LineProtocolError(f"tag value {value!r} must be non-empty text without control characters")
+    if not isinstance(value, str) or not value or _UNWRITABLE.search(value):
+        raise LineProtocolError(f"tag value {value!r} must be non-empty text that can be written unchanged "
+                                "(no control character, quote, or backslash at the end or before "
+                                "a backslash, ',', '=' or space)")
     return _escape(value, ",= ")
 
 
@@ -80,6 +93,8 @@ def format_value(value: FieldValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise LineProtocolError(f"integer {value} does not fit in 64 bits")
         return f"{value}i"
     if isinstance(value, float):
         if not math.isfinite(value):

@@ -8,7 +8,7 @@ from typing import Any
 
 from drivers import catalog
 from edge.calendar import CalendarRef
-from edge.config.common import ID, MQTT, TOPIC_ROOT, load
+from edge.config.common import ID, MQTT, TOPIC_ROOT, file_problem, load
 from edge.config.rules import RULE, check_rules
 from edge.config.schema import (
     MISSING,
@@ -28,7 +28,8 @@ from edge.heartbeat import WATCHDOG
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
-    "id": Field(ID, "device id, unique on this node; part of its topics", required=True),
+    "id": Field(ID, "device id, unique on this node; part of its topics (not `agent`, `set`, `info`, `cmd`, "
+                "`status`, `reply`, `state`, `telemetry`, `event`)", required=True),
     "kind": Field(Str(), "what the device is: " + ", ".join(sorted(catalog.kinds())), required=True),
     "driver": Field(Str(), "which driver talks to it (see the driver table below)", required=True),
     "name": Field(Str(), "a human-readable name (shown in the birth message and dashboards)"),
@@ -48,7 +49,7 @@ class DeviceEntry(Spec):
             return self.fail(path, errors, f"expected a mapping, got {_show(value)}")
         kinds = catalog.kinds()
         kind, driver = value.get("kind"), value.get("driver")
-        if kind is None or driver is None:
+        if kind is None or driver is None or not isinstance(kind, str) or not isinstance(driver, str):
             return Obj(DEVICE_COMMON).check(value, path, errors)
         if kind not in kinds:
             return self.fail(
@@ -64,6 +65,23 @@ class DeviceEntry(Spec):
         return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check).check(value, path, errors)
 
 
+# Topic words a device id must not be (docs/mqtt.md): `agent` carries the agent's own health; the others
+# are the leaves of the contract's topics, and a device named after one makes topics that read two ways.
+TOPIC_WORDS = ("set", "info", "cmd", "status", "reply", "state", "telemetry", "event")
+RESERVED_DEVICE_IDS = {"agent": "the agent's own health readings",
+                       **dict.fromkeys(TOPIC_WORDS, "a topic word of the MQTT contract")}
+# campus/{site}/group/{group}/set carries the site-wide group commands: a node `group` would obey them.
+RESERVED_NODE_IDS = {"group": "the site-wide group commands (campus/{site}/group/...)"}
+
+
+class NodeId(Str):
+    def check(self, value: Any, path: str, errors: list[str]) -> Any:
+        value = ID.check(value, path, errors)
+        if isinstance(value, str) and value in RESERVED_NODE_IDS:
+            return self.fail(path, errors, f"{value!r} is reserved for {RESERVED_NODE_IDS[value]}")
+        return value
+
+
 def _check_devices(devices: list, path: str, errors: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, dev in enumerate(devices):
@@ -71,8 +89,8 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
             continue
         if dev["id"] in seen:
             errors.append(f"{path}[{i}].id: {dev['id']!r} is already used by devices[{seen[dev['id']]}]")
-        elif dev["id"] == "agent":
-            errors.append(f"{path}[{i}].id: 'agent' is reserved for the agent's own health readings")
+        elif dev["id"] in RESERVED_DEVICE_IDS:
+            errors.append(f"{path}[{i}].id: {dev['id']!r} is reserved for {RESERVED_DEVICE_IDS[dev['id']]}")
         else:
             seen[dev["id"]] = i
     # Meters on one RS-485 port share its line settings: one port, one baud rate.
@@ -91,6 +109,20 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
                     f"{path}[{i}].{key}: {dev.get(key)!r} differs from {first.get(key)!r} of "
                     f"devices[{ports[port]}] on the same port {port}"
                 )
+    # Two meters answering the same bus address on one port: every reply would be read by both.
+    addresses: dict[tuple[str, str, Any], int] = {}
+    for i, dev in enumerate(devices):
+        if not isinstance(dev, dict) or not isinstance(dev.get("port"), str):
+            continue
+        key = {"dlt645": "address", "modbus": "unit"}.get(dev.get("driver"))
+        if key is None or dev.get(key) is None:
+            continue
+        bus = (dev["port"], dev["driver"], dev[key])
+        if bus in addresses:
+            errors.append(f"{path}[{i}].{key}: {dev[key]!r} is already used by devices[{addresses[bus]}] "
+                          f"on the same port {dev['port']}")
+        else:
+            addresses[bus] = i
     pins: dict[int, int] = {}
     for i, dev in enumerate(devices):
         pin = dev.get("pin") if isinstance(dev, dict) else None
@@ -171,7 +203,7 @@ HOMEASSISTANT = Obj(
 AGENT = Obj(
     {
         "site": Field(ID, "site (school) id, part of every topic", required=True),
-        "node": Field(ID, "this node's id, unique on the site", required=True),
+        "node": Field(NodeId(), "this node's id, unique on the site (not `group`)", required=True),
         "mqtt": Field(MQTT, "how to reach the broker", default=lambda: MQTT.check({}, "mqtt", [])),
         "storage": Field(
             STORAGE,
@@ -220,6 +252,11 @@ def _check_references(cfg: dict, errors: list[str]) -> None:
     for i, entry in enumerate(schedules):
         if isinstance(entry, dict) and entry.get("school_days") and not cfg.get("calendar"):
             errors.append(f"schedules[{i}].school_days: needs a `calendar:` (a file or inline) at the top")
+    storage = cfg.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("path"), str):
+        problem = file_problem(storage["path"])
+        if problem:
+            errors.append(f"storage.path: {storage['path']}: {problem}")
     if cfg.get("timezone"):
         from zoneinfo import ZoneInfo
 

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from edge.config.schema import Bool, ConfigError, Field, Float, Int, Obj, Spec, Str, validate
+from edge.config.schema import MISSING, Bool, ConfigError, Field, Float, Int, Obj, Spec, Str, validate
 
-ID_PATTERN = r"[a-z0-9_-]+"
-ID = Str(pattern=ID_PATTERN, hint="use lower-case letters, digits, '_' and '-' only")
+ID_PATTERN = r"[a-z0-9_-]{1,64}"
+ID = Str(pattern=ID_PATTERN, hint="use 1 to 64 lower-case letters, digits, '_' and '-'")
 TOPIC_ROOT = Str(pattern=r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*", hint="a topic prefix without wildcards")
+
+# The example files ship these; a process started with one is not configured yet (issue #9).
+PLACEHOLDER_SECRETS = re.compile(r"(change[-_ ]?me|placeholder|secret|password|x+|\.\.\.)([-_].*)?",
+                                 re.IGNORECASE)
+
+
+class Secret(Str):
+    """A password or token: present means set, so empty and the example files' `change-me` are refused."""
+
+    def check(self, value: Any, path: str, errors: list[str]) -> Any:
+        value = super().check(value, path, errors)
+        if value is MISSING:
+            return value
+        if not value.strip() or PLACEHOLDER_SECRETS.fullmatch(value.strip()):
+            return self.fail(path, errors, f"{_show_secret(value)} is a placeholder, not a secret: set the "
+                             "real one (or leave the key out if none is needed)")
+        return value
+
+
+def _show_secret(value: str) -> str:
+    return "an empty value" if not value.strip() else repr(value)
+
 
 TLS = Obj(
     {
@@ -30,7 +55,8 @@ MQTT = Obj(
         "host": Field(Str(min_len=1), "broker host name or address", default="127.0.0.1"),
         "port": Field(Int(min=1, max=65535), "broker port", default=1883),
         "username": Field(Str(), "user name, if the broker asks for one"),
-        "password": Field(Str(), "password, if the broker asks for one"),
+        "password": Field(Secret(), "password, if the broker asks for one (`change-me` and empty are "
+                          "refused)"),
         "tls": Field(TLS, "TLS settings; leave out for a plain connection"),
         "keepalive": Field(Int(min=5, max=3600), "seconds between keep-alive pings", default=30),
         "session_expiry": Field(
@@ -47,6 +73,32 @@ MQTT = Obj(
 )
 
 
+def file_problem(path: str) -> str | None:
+    """Why a process could not create or write the SQLite file at path, or None.
+
+    Checked when the config loads (check-config and start-up alike), so a storage path that is a
+    directory, lies under a file or in a read-only directory is a config error with its place, not
+    a traceback from SQLite later. Missing directories are fine: the store creates them."""
+    p = Path(path)
+    if p.is_dir():
+        return f"is a directory; give a file name in it (e.g. {p / 'agent.db'})"
+    if p.exists():
+        return None if os.access(p, os.R_OK | os.W_OK) else "is not readable and writable by us"
+    parent = p.parent
+    while not parent.exists():
+        if parent == parent.parent:
+            break
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is a file, so nothing can be created under it"
+    try:  # a real probe: os.access says yes to root even on a directory it cannot write
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        return f"cannot create files in {parent}: {exc.strerror or exc}"
+    return None
+
+
 def load_yaml(path: str | Path) -> Any:
     """Read a YAML file, turning I/O and syntax problems into ConfigError with a place."""
     p = Path(path)
@@ -54,6 +106,8 @@ def load_yaml(path: str | Path) -> Any:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], str(p)) from None
+    except UnicodeDecodeError as exc:  # a binary file given by mistake
+        raise ConfigError([f"byte {exc.start}: not UTF-8 text (is this the config file?)"], str(p)) from None
     try:
         return yaml.safe_load(text)
     except ValueError as exc:  # PyYAML builds an unquoted 2026-13-01 as a date, and that fails
@@ -64,6 +118,18 @@ def load_yaml(path: str | Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(somewhere)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML: {problem}"], str(p)) from None
+    except (ValueError, RecursionError) as exc:  # PyYAML converting a 5,000-digit number; absurd nesting
+        line = _number_line(text)
+        reason = str(exc).split(";")[0][:120]
+        raise ConfigError([f"{line}: cannot read this value: {reason}"], str(p)) from None
+
+
+def _number_line(text: str) -> str:
+    """Where the first over-long number is (PyYAML's conversion error has no position)."""
+    for i, row in enumerate(text.splitlines()):
+        if re.search(r"\d{1000}", row):
+            return f"line {i + 1}"
+    return "(somewhere)"
 
 
 def _bad_date_place(text: str) -> str:
@@ -87,4 +153,4 @@ def load(spec: Spec, path: str | Path) -> Any:
     return validate(spec, data, str(path))
 
 
-__all__ = ["ID", "MQTT", "TLS", "Float", "load", "load_yaml"]
+__all__ = ["ID", "MQTT", "TLS", "Float", "Secret", "load", "load_yaml"]

@@ -29,7 +29,9 @@ class ConfigError(Exception):
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(value) if len(value) <= 80 else repr(value[:60]) + f"... ({len(value)} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**60:
+        return f"a number of {len(str(abs(value))) if abs(value) < 10**4000 else 'over 4000'} digits"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -131,6 +133,8 @@ class Str(Spec):
 
     def check(self, value: Any, path: str, errors: list[str]) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool) and self.pattern is None:
+            if isinstance(value, int) and abs(value) > 10**60:
+                return self.fail(path, errors, f"expected a string, got {_show(value)}")
             value = str(value)  # a bare port number or password in YAML is still a string to us
         if not isinstance(value, str):
             pitfall = yaml_pitfall(value) if self.pattern is not None else None

@@ -95,3 +95,18 @@ def test_info_kinds():
     assert kinds == {"m1": "electricity_meter", "r1": "unknown"}
     assert decode.parse_info_topic("campus/s/n/info") == ("s", "n")
     assert decode.parse_info_topic("campus/S S/n/info") is None
+
+
+def test_a_number_beyond_float_range_drops_only_itself():
+    tel = decode.parse_telemetry(j({"ts": TS, "values": {"huge": 10**400, "trail\\": 1, "ok": 2.5}}), MAX)
+    assert tel.values == (("ok", 2.5),) and tel.bad_values == 2 and tel.refused == ("huge", "trail\\")
+    event = {"ts": TS, "type": "leak", "huge": -(10**400), "v": 1, "reason": "x\\"}
+    ev = decode.decode_event(TOPIC, j(event), MAX, ("reason",))
+    assert dict(ev.point.fields) == {"v": 1.0} and ev.refused == ("huge", "reason")
+    assert "reason" not in dict(ev.point.tags)
+
+
+@pytest.mark.parametrize("event", [{"type": "q\"x"}, {"type": "end\\"}, {"type": "leak", "seq": 2**63}])
+def test_events_that_cannot_be_written_unchanged_are_bad_messages(event):
+    with pytest.raises(BadMessage):
+        decode.decode_event(TOPIC, j({"ts": TS, **event}), MAX)
