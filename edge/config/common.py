@@ -110,26 +110,28 @@ def load_yaml(path: str | Path) -> Any:
         raise ConfigError([f"byte {exc.start}: not UTF-8 text (is this the config file?)"], str(p)) from None
     try:
         return yaml.safe_load(text)
-    except ValueError as exc:  # PyYAML builds an unquoted 2026-13-01 as a date, and that fails
-        raise ConfigError([f"{_bad_date_place(text)}not valid YAML: {exc}: an unquoted date that does not "
-                           "exist; fix it and write dates in quotes (\"2026-12-31\")"], str(p)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(somewhere)"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{where}: not valid YAML: {problem}"], str(p)) from None
-    except (ValueError, RecursionError) as exc:  # PyYAML converting a 5,000-digit number; absurd nesting
+    except (ValueError, RecursionError) as exc:
         line = _number_line(text)
+        if isinstance(exc, ValueError) and line is None:  # PyYAML builds an unquoted 2026-13-01 as a date
+            msg = (f"{_bad_date_place(text)}not valid YAML: {exc}: an unquoted date that does not exist; "
+                   "fix it and write dates in quotes (\"2026-12-31\")")
+            raise ConfigError([msg], str(p)) from None
+        # a 5,000-digit number PyYAML cannot convert; absurd nesting
         reason = str(exc).split(";")[0][:120]
-        raise ConfigError([f"{line}: cannot read this value: {reason}"], str(p)) from None
+        raise ConfigError([f"{line or '(somewhere)'}: cannot read this value: {reason}"], str(p)) from None
 
 
-def _number_line(text: str) -> str:
+def _number_line(text: str) -> str | None:
     """Where the first over-long number is (PyYAML's conversion error has no position)."""
     for i, row in enumerate(text.splitlines()):
         if re.search(r"\d{1000}", row):
             return f"line {i + 1}"
-    return "(somewhere)"
+    return None
 
 
 def _bad_date_place(text: str) -> str:
