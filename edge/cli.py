@@ -190,11 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Sub-commands that live with their feature (bridge, history, demo)."""
+    """Sub-commands that live with their feature (bridge, history, demo, hub)."""
     import importlib
 
     out = []
-    for mod in ("edge.bridge.cli", "edge.demo"):
+    for mod in ("edge.bridge.cli", "edge.demo", "edge.hub.cli"):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:

@@ -46,7 +46,22 @@ def render() -> str:
     spec = getattr(bridge, "BRIDGE", None)
     if isinstance(spec, Obj):
         out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(spec)]
+    out += _hub()
     return "\n".join(out) + "\n"
+
+
+def _hub() -> list[str]:
+    """The hub's keys (edge/hub/config.py), when the hub is installed."""
+    try:
+        hub = importlib.import_module("edge.hub.config")
+    except ModuleNotFoundError:
+        return []
+    spec = getattr(hub, "HUB", None)
+    if not isinstance(spec, Obj):
+        return []
+    return ["", "## Hub (`campus-edge hub -c FILE`)", "",
+            "Any string may be written `${NAME}`: it is taken from the environment when the file loads "
+            "(a missing variable is an error). See docs/hub.md.", "", *describe(spec)]
 
 
 if __name__ == "__main__":
