@@ -17,9 +17,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from edge.store.db import Database
 
 ROLES = ("admin", "logistics", "duty")
@@ -62,6 +59,8 @@ class Users:
     def __init__(self, path: str | Path | Database) -> None:
         self.db = path if isinstance(path, Database) else Database(path)
         self.db.execute(SCHEMA)
+        from argon2 import PasswordHasher  # the hub extra; imported here so the CLI loads without it
+
         self._hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
         # verify() of an unknown name still costs one hash, so timing does not tell which names exist
         self._dummy = self._hasher.hash("campus-edge: no such user")
@@ -101,6 +100,8 @@ class Users:
     def verify(self, name: str, password: str) -> User | None:
         """The user when the password is right, else None (unknown name and wrong password look alike)."""
         rows = self.db.query("SELECT hash FROM console_users WHERE name=?", (name,))
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
         digest = rows[0][0] if rows else self._dummy
         try:
             self._hasher.verify(digest, password)

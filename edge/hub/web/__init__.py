@@ -45,7 +45,7 @@ def build_console(hub: Any, cfg: dict[str, Any]) -> tuple[Console, Any]:
 
 def start_console(hub: Any, cfg: dict[str, Any]) -> ConsoleServer:
     console, app = build_console(hub, cfg)
-    hub.add_listener(console.broadcaster.publish)
+    hub.add_listener(lambda kind, what: console.broadcaster.publish((kind, what)))  # only enqueues
     web = cfg.get("web") or {}
     server = ConsoleServer(app, web.get("host", "127.0.0.1"), int(web.get("port", 8080)))
     server.console = console  # type: ignore[attr-defined]

@@ -237,23 +237,13 @@ def _views(console: Console, alerts: list[Alert], lang: str) -> list[dict[str, A
 
 
 def _open_gate_alerts(console: Console) -> list[Alert]:
-    since = console.now_ms() - 24 * 3_600_000
-    out = []
-    for state in STATES[:-1]:  # new, acknowledged
-        out += console.hub.journal.alerts(types=list(views.GATE_TYPES), state=state, since_ms=since,
-                                          limit=200)
-    return sorted(out, key=lambda a: -a.ts_ms)
+    """Gate alerts of the last day not closed yet (new or acknowledged), newest first."""
+    return console.hub.journal.alerts(types=list(views.GATE_TYPES), state=list(STATES[:-1]),
+                                      since_ms=console.now_ms() - 24 * 3_600_000, limit=200)
 
 
 def _gate_data(console: Console) -> dict[str, Any]:
-    nodes = console.hub.nodes()
-    screened = None
-    counts = getattr(console.hub, "screening_today", None)
-    if callable(counts):
-        screened = counts()
-    return {"counters": views.gate_counters(console.hub.journal, nodes, console.readings, console.now_ms(),
-                                            console.tz, screened),
-            "cameras": views.cameras(nodes, "en")}
+    return {"counters": views.gate_counters(console.hub.journal, console.now_ms(), console.tz)}
 
 
 @guard("gate")
@@ -264,7 +254,7 @@ async def gate(request: Request) -> Response:
     data = await run_in_threadpool(_gate_data, console)
     return render(request, "gate.html", alerts=_views(console, alerts, lang), counters=data["counters"],
                   cameras=views.cameras(console.hub.nodes(), lang),
-                  today=stamp(console.now_ms(), console.tz)[:10])
+                  today=stamp(console.now_ms(), console.tz)[:10], next="/gate")
 
 
 @guard("gate")
@@ -565,11 +555,15 @@ async def user_remove(request: Request) -> Response:
 
 
 def live_item(item: Any) -> dict[str, Any] | None:
-    """What the hub's listener hands over, as {"kind": ...}: an Alert, or a dict describing a change."""
-    if isinstance(item, Alert):
-        return {"kind": "alert", "alert": item}
-    if isinstance(item, dict) and "kind" in item:
-        return item
+    """The hub's listener call (kind, what) as {"kind": ...}: ("alert", Alert) for a new or changed alert,
+    ("state", {site, node, device, state}) and ("status", {site, node, online, ts_ms})."""
+    if not (isinstance(item, tuple) and len(item) == 2):
+        return None
+    kind, what = item
+    if kind == "alert" and isinstance(what, Alert):
+        return {"kind": "alert", "alert": what}
+    if kind in ("state", "status") and isinstance(what, dict):
+        return {**what, "kind": kind}
     return None
 
 

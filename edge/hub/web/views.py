@@ -84,7 +84,8 @@ def alert_view(a: Alert, lang: str, tz: tzinfo | None, actions: Iterable[Any] = 
                         time=clock(get(closed, "ts_ms"), tz)) if closed else ""),
         "outcome": (text(f"outcome.{get(closed, 'outcome')}", lang)
                     if closed and get(closed, "outcome") else ""),
-        "reading": number(get(closed, "reading_c")) if closed and get(closed, "reading_c") is not None else "",
+        "reading": (number(get(closed, "reading_c"))
+                    if closed and get(closed, "reading_c") is not None else ""),
         "by": get(closed, "by") or get(ack, "by") or "",
         "note": get(closed, "note") or "",
         "fields": f,
@@ -149,10 +150,18 @@ def node_view(n: Any, lang: str, tz: tzinfo | None) -> dict[str, Any]:
         "version": get(n, "version") or "–",
         "devices": [{"id": device_id(d), "name": get(d, "name") or device_id(d), "kind": get(d, "kind") or "",
                      "error": get(d, "error") or ""} for d in devices_of(n)],
-        "errors": [e if isinstance(e, str) else title(get(e, "type", "other"), lang) + " " +
-                   str(get(e, "device", "")) for e in errors],
-        "outbox": get(n, "outbox_depth") if get(n, "outbox_depth") is not None else get(n, "outbox"),
+        "errors": [error_text(e, lang, tz) for e in errors],
+        "outbox": get(n, "outbox_pending"),
     }
+
+
+def error_text(e: Any, lang: str, tz: tzinfo | None) -> str:
+    """One of a node's recent error events: when, what, which device, the device's own words."""
+    if isinstance(e, str):
+        return e
+    parts = (stamp(get(e, "ts_ms"), tz) if get(e, "ts_ms") else "", title(get(e, "type", "other"), lang),
+             str(get(e, "device") or ""), str(get(e, "error") or ""))
+    return " ".join(x for x in parts if x)
 
 
 def cameras(nodes: Iterable[Any], lang: str) -> list[dict[str, Any]]:
@@ -176,22 +185,13 @@ def cameras(nodes: Iterable[Any], lang: str) -> list[dict[str, Any]]:
 # -- gate counters -------------------------------------------------------------------------------------
 
 
-def gate_counters(journal: Any, nodes: list[Any], readings: Readings | None, now_ms: int,
-                  tz: tzinfo | None, screened_today: int | None = None) -> dict[str, int | None]:
-    """This morning's figures: alerts of each kind since local midnight from the journal; people screened
-    from the hub's own count when it keeps one, else the cameras' telemetry in the readings database."""
+def gate_counters(journal: Any, now_ms: int, tz: tzinfo | None) -> dict[str, int]:
+    """This morning's figures, counted as the daily report counts them (edge/hub/report.py): people
+    screened from the cameras' telemetry windows the journal keeps; fever alerts, re-checks and passes not
+    screened from the journal's alerts since local midnight."""
     start = local_midnight(periods(now_ms, tz)["today"][0], tz)
-    counts = {t: len(journal.alerts(types=[t], since_ms=start, limit=100_000)) for t in GATE_TYPES}
-    screened = screened_today
-    if screened is None and readings is not None:
-        total = 0.0
-        try:
-            for c in cameras(nodes, "en"):
-                total += readings.total(Series(c["site"], c["node"], c["device"], CAMERA_KIND), "screened",
-                                        start, now_ms + 1)
-            screened = int(total)
-        except Exception as exc:  # the page still shows the journal's counts
-            log.warning("console: cannot read screened counts: %s", exc)
+    counts = {t: len(journal.alerts(types=[t], since_ms=start, limit=None)) for t in GATE_TYPES}
+    screened = sum(c["screened"] for *_, c in journal.screening_totals(start, now_ms + 1))
     return {"screened": screened, "alerts": counts["fever"], "rechecks": counts["recheck"],
             "unscreened": counts["unscreened"]}
 
