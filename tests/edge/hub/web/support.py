@@ -78,3 +78,53 @@ class RunningConsole:
         self.hub.stop()
         self.thread.join(15)
         assert not self.thread.is_alive(), "hub did not stop"
+
+
+# -- a gate camera, as the agent's thermal camera publishes (docs/mqtt.md) ----------------------------
+
+
+def snapshot_png() -> bytes:
+    """A small false-colour thermal crop, made by the screening pipeline's own renderer."""
+    import numpy as np
+
+    from edge.screening.snapshot import false_colour_png
+
+    y, x = np.mgrid[0:24, 0:32]
+    face = 30.0 + 8.0 * np.exp(-(((x - 16) / 7.0) ** 2 + ((y - 12) / 8.0) ** 2))
+    return false_colour_png(face.astype(np.float32))
+
+
+class GateCamera:
+    """Publishes a gate node's birth, the camera's state and its fever events with a snapshot."""
+
+    def __init__(self, probe: Any, site: str = "test-site", node: str = "gate-east", device: str = "cam-east",
+                 name: str = "东门") -> None:
+        import time
+
+        self.probe, self.base, self.device = probe, f"campus/{site}/{node}", device
+        self.seq = 0
+        probe.publish(f"{self.base}/info", {"version": "0.1.0", "session": 1, "started": int(time.time() * 1000),
+                                            "devices": [{"id": device, "kind": "thermal_camera",
+                                                         "driver": "replay", "name": name}]}, retain=True)
+        probe.publish(f"{self.base}/status", "online", retain=True)
+        probe.publish(f"{self.base}/{device}/state", {"online": True, "blackbody": True,
+                                                      "ts": int(time.time() * 1000)}, retain=True)
+
+    def fever(self, temp_c: float = 38.4, ts_ms: int | None = None, kind: str = "fever") -> dict[str, Any]:
+        import base64
+        import time
+
+        self.seq += 1
+        payload = {"ts": ts_ms or int(time.time() * 1000), "seq": self.seq, "type": kind, "track": self.seq,
+                   "temp_c": temp_c, "threshold_c": 37.3, "uncertainty_c": 0.3, "frames": 5, "blackbody": True,
+                   "snapshot_png": base64.b64encode(snapshot_png()).decode("ascii")}
+        self.probe.publish(f"{self.base}/{self.device}/event", payload)
+        return payload
+
+    def telemetry(self, screened: int) -> None:
+        import time
+
+        self.seq += 1
+        self.probe.publish(f"{self.base}/{self.device}/telemetry",
+                           {"ts": int(time.time() * 1000), "seq": self.seq,
+                            "values": {"screened": screened, "fevers": 0, "rechecks": 0}})
