@@ -103,7 +103,8 @@ class GateCamera:
 
         self.probe, self.base, self.device = probe, f"campus/{site}/{node}", device
         self.seq = 0
-        probe.publish(f"{self.base}/info", {"version": "0.1.0", "session": 1, "started": int(time.time() * 1000),
+        now = int(time.time() * 1000)
+        probe.publish(f"{self.base}/info", {"version": "0.1.0", "session": 1, "started": now,
                                             "devices": [{"id": device, "kind": "thermal_camera",
                                                          "driver": "replay", "name": name}]}, retain=True)
         probe.publish(f"{self.base}/status", "online", retain=True)
@@ -115,8 +116,9 @@ class GateCamera:
         import time
 
         self.seq += 1
-        payload = {"ts": ts_ms or int(time.time() * 1000), "seq": self.seq, "type": kind, "track": self.seq,
-                   "temp_c": temp_c, "threshold_c": 37.3, "uncertainty_c": 0.3, "frames": 5, "blackbody": True,
+        payload = {"ts": ts_ms or int(time.time() * 1000), "seq": self.seq, "type": kind,
+                   "track": self.seq, "temp_c": temp_c, "threshold_c": 37.3, "uncertainty_c": 0.3,
+                   "frames": 5, "blackbody": True,
                    "snapshot_png": base64.b64encode(snapshot_png()).decode("ascii")}
         self.probe.publish(f"{self.base}/{self.device}/event", payload)
         return payload

@@ -94,7 +94,8 @@ def test_logistics_switches_a_relay_and_sees_the_agents_state(run_console, run_a
         expect(row.locator("[data-state]")).to_have_text("开启", timeout=LIVE)  # the agent's retained state
         assert pin.state == 1  # the relay's pin really switched (active high)
 
-        group = page.get_by_role("region", name="分组控制").get_by_role("listitem").filter(has_text="after-hours")
+        groups = page.get_by_role("region", name="分组控制")
+        group = groups.get_by_role("listitem").filter(has_text="after-hours")
         group.get_by_role("button", name="after-hours 全部关闭").click()
         expect(group.get_by_role("status")).to_have_text("2/2 台已执行", timeout=15_000)
         expect(row.locator("[data-state]")).to_have_text("关闭", timeout=LIVE)
