@@ -227,17 +227,21 @@ def meter_summary(readings: Readings, m: dict[str, Any], now_ms: int, tz: tzinfo
 
 
 def meter_charts(readings: Readings, m: dict[str, Any], now_ms: int, tz: tzinfo | None) -> dict[str, Any]:
-    """Hourly usage today and daily usage this month, as uPlot data ([x seconds], [y])."""
+    """Hourly usage today and daily usage this month, as uPlot data ([x seconds], [y]); the whole day and
+    month are on the axis, buckets still to come are empty (null)."""
     p = periods(now_ms, tz)
     series = Series(m["site"], m["node"], m["device"], m["kind"])
-    today = p["today"][0]
-    hours = [e for e in hour_edges(today, tz) if e <= now_ms + 3_600_000]
-    hv = readings.values_at(series, m["field"], [min(e, now_ms) for e in hours])
-    first, ndays = p["month"]
-    days = day_edges(first, ndays, tz)
-    dv = readings.values_at(series, m["field"], [min(e, now_ms) for e in days])
-    return {"hourly": [[e // 1000 for e in hours[:-1]], usage(hv)],
-            "daily": [[e // 1000 for e in days[:-1]], usage(dv)]}
+    hours = hour_edges(p["today"][0], tz)
+    first = p["month"][0]
+    next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    days = day_edges(first, (next_month - first).days, tz)
+
+    def bars(edges: list[int]) -> list[Any]:
+        vals = readings.values_at(series, m["field"], [min(e, now_ms) for e in edges])
+        use = [u if start <= now_ms else None for u, start in zip(usage(vals), edges, strict=False)]
+        return [[e // 1000 for e in edges[:-1]], use]
+
+    return {"hourly": bars(hours), "daily": bars(days), "tz": getattr(tz, "key", None)}
 
 
 def after_hours_ranking(readings: Readings, ms: list[dict[str, Any]], now_ms: int, tz: tzinfo | None,
