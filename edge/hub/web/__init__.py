@@ -39,7 +39,8 @@ def build_console(hub: Any, cfg: dict[str, Any]) -> tuple[Console, Any]:
                       tz=zone(cfg.get("timezone")), language=cfg.get("language") or DEFAULT_LANGUAGE,
                       school_hours=(cfg.get("readings") or {}).get("school_hours") or "07:00-18:00",
                       command_timeout=float(web.get("command_timeout_seconds") or 10.0))
-    app = create_app(console, session_secret(users), secure_cookies=bool(web.get("secure_cookies")))
+    app = create_app(console, session_secret(users), secure_cookies=bool(web.get("secure_cookies")),
+                     session_hours=float(web.get("session_hours") or 12.0))
     return console, app
 
 
