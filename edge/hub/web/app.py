@@ -478,6 +478,10 @@ def _filters(request: Request, console: Console) -> dict[str, Any]:
     for key in ("site", "node", "device"):
         if q.get(key):
             kw[key] = q[key]
+    place = (q.get("place") or "").split("/")
+    if len(place) in (2, 3) and all(place):  # site/node (the node itself) or site/node/device
+        kw["site"], kw["node"] = place[0], place[1]
+        kw["device"] = place[2] if len(place) == 3 else ""
     try:
         start = date.fromisoformat(q["from"]) if q.get("from") else None
         end = date.fromisoformat(q["to"]) if q.get("to") else None
@@ -505,7 +509,9 @@ async def alerts(request: Request) -> Response:
                     *(a.type for a in rows)})
     more = len(rows) > PAGE
     q = dict(request.query_params)
-    return render(request, "alerts.html", alerts=_views(console, rows[:PAGE], lang), q=q,
+    places = [(f"{n['site']}/{n['node']}/{views.device_id(d)}", f"{n['node']} · {d.get('name') or d['id']}")
+              for n in await run_in_threadpool(console.hub.nodes) for d in views.devices_of(n)]
+    return render(request, "alerts.html", alerts=_views(console, rows[:PAGE], lang), q=q, places=places,
                   types=[(t, views.title(t, lang)) for t in types],
                   states=[(s, text(f"state.{s}", lang)) for s in STATES],
                   csv_url="/alerts.csv?" + urlencode({k: v for k, v in q.items() if k != "offset"}),
