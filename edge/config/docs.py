@@ -61,7 +61,16 @@ def _hub() -> list[str]:
         return []
     return ["", "## Hub (`campus-edge hub -c FILE`)", "",
             "Any string may be written `${NAME}`: it is taken from the environment when the file loads "
-            "(a missing variable is an error). See docs/hub.md.", "", *describe(spec)]
+            "(a missing variable is an error). See docs/hub.md.", "", *describe(spec),
+            "", "### Channels (`channels:` entries)", "", *_channel_types()]
+
+
+def _channel_types() -> list[str]:
+    try:
+        notify = importlib.import_module("edge.hub.notify.config")
+    except ModuleNotFoundError:
+        return []
+    return list(notify.describe_types())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sqlite3
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ from edge.hub.dispatch import Dispatcher
 from edge.hub.journal import Journal
 from edge.hub.model import Alert
 from edge.hub.rules import plan
-from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
+from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
 log = logging.getLogger("campus-edge.hub")
 DRAIN_ITEMS = 500
@@ -58,6 +59,7 @@ class Hub:
         self.counters: Counter[str] = Counter()
         self.ready = threading.Event()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker confirmed our subscriptions (tests, health)
         self._stop = threading.Event()
         self._listeners: list[Callable[[str, Any], None]] = []
         # memory: (site, node) -> view pieces; info and status also persisted by the journal
@@ -220,8 +222,14 @@ class Hub:
                      self.cfg["mqtt"]["port"], item.session_present)
             self.session.subscribe(ingest.subscriptions(self.root, self.sites), qos=1)
             self.connected.set()
+        elif isinstance(item, Subscribed):
+            if any(code >= 0x80 for code in item.granted):
+                log.error("the broker refused some subscriptions (codes %s): check its ACL for the hub",
+                          item.granted)
+            self.subscribed.set()
         elif isinstance(item, Disconnected):
             self.connected.clear()
+            self.subscribed.clear()
             log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
 
     def _on_message(self, msg: Message) -> None:
@@ -233,10 +241,14 @@ class Hub:
             self.counters["bad_payloads"] += 1
             log.warning("refused message on %r: %s (payload %s)", msg.topic[:200], exc,
                         ingest.escape(msg.payload))
-        except Exception:  # a bug must not stop the stream: count, log; the message is not acknowledged
+        except (OSError, sqlite3.Error):  # disk full, journal unwritable: not stored, so not acknowledged
+            self.counters["storage_errors"] += 1
+            log.exception("cannot store the message on %r; the broker sends it again after a reconnect",
+                          msg.topic[:200])
+            return
+        except Exception:  # a bug must not stop the stream: count it, log it, let the others pass
             self.counters["errors"] += 1
             log.exception("unexpected error handling a message on %r", msg.topic[:200])
-            return
         if not self.session.ack(msg):
             self.counters["not_acknowledged"] += msg.qos > 0
 

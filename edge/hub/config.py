@@ -31,37 +31,11 @@ from edge.config.schema import (
     _show,
     validate,
 )
+from edge.hub.notify.config import CHANNELS  # the channels' own schema (ids unique, keys per type)
 from edge.i18n import LANGUAGES
-
-try:  # the channels' own schema (edge/hub/notify); until it exists, a channel is any mapping with id/type
-    from edge.hub.notify.config import CHANNELS as _CHANNELS
-except ModuleNotFoundError:  # pragma: no cover - replaced when the notify package is present
-    _CHANNELS = None
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 QUIET = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d"
-STAGES = ("notify", "escalate")
-
-
-class _AnyChannel(Spec):
-    """Stand-in for the notify package's schema: a mapping with an `id` and a `type`."""
-
-    doc_type = "mapping"
-
-    def check(self, value: Any, path: str, errors: list[str]) -> Any:
-        if not isinstance(value, dict):
-            return self.fail(path, errors, f"expected a mapping, got {_show(value)}")
-        ok = True
-        for key in ("id", "type"):
-            if key not in value:
-                self.fail(f"{path}.{key}", errors, "is required")
-                ok = False
-        if ok and ID.check(value["id"], f"{path}.id", errors) is MISSING:
-            return MISSING
-        return dict(value) if ok else MISSING
-
-
-CHANNELS: Spec = _CHANNELS if _CHANNELS is not None else ListOf(_AnyChannel())
 
 
 def _site_list(value: Any, path: str, errors: list[str]) -> Any:
@@ -195,12 +169,7 @@ def _check_hub(cfg: dict, path: str, errors: list[str]) -> None:
     channels, rules = cfg.get("channels"), cfg.get("rules")
     if channels is MISSING or rules is MISSING or channels is None or rules is None:
         return
-    ids = [c.get("id") for c in channels if isinstance(c, dict)]
-    seen: set[str] = set()
-    for i, cid in enumerate(ids):
-        if cid in seen:
-            errors.append(f"channels[{i}].id: {cid!r} is used twice")
-        seen.add(cid)
+    seen = {c.get("id") for c in channels if isinstance(c, dict)}  # duplicates: CHANNELS says so
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict):
             continue

@@ -5,8 +5,9 @@ in the alert's own transaction. This thread takes the rows that are due, per cha
 
 - an escalation whose alert is no longer ``new`` (someone acknowledged it) is cancelled, not sent;
 - as many as the channel's rate limit allows go one by one; when more are due than its window has
-  room for, the surplus goes as ONE summary notice listing each alert (all of them marked delivered
-  by it): none is dropped, the limit is kept;
+  room for, the surplus goes as summary notices (one request each, naming up to 30 alerts, so every
+  alert is named in a message; each alert marked delivered by its summary): none is dropped, the
+  limit is kept;
 - a row is marked sent only after the service confirmed it. A failure (service down, an error code,
   rate-limited) puts the channel's due rows back with a back-off (doubling, jittered, capped at
   ``delivery.max_retry_seconds``), forever; a permanent refusal (bad key, message refused for good)
@@ -43,43 +44,68 @@ class ChannelState:
         self.id = cid
         self.channel = channel
         self.limit: tuple[int, float] | None = getattr(channel, "rate_limit", None)
-        self.sent_at: deque[float] = deque()  # monotonic times of recent requests, for the rate window
+        self.sent_at: deque[float] = deque()  # our own request times, for channels that keep none
         self.failures = 0  # in a row
         self.failing_since = 0.0
         self.last_error = ""
         self.last_alarm = 0.0
         self.counters: Counter[str] = Counter()
 
-    def used(self, now: float) -> int:
+    def room(self) -> tuple[int, float] | None:
+        """(requests the rate window still takes, seconds until it takes one more), or None: no limit.
+
+        HTTP channels keep their own window (they know a snapshot is a second message); for others
+        the requests this thread made are counted here."""
+        own = getattr(self.channel, "room", None)
+        if callable(own):
+            return own()
         if self.limit is None:
-            return 0
-        window = self.limit[1]
+            return None
+        count, window = self.limit
+        now = time.monotonic()
         while self.sent_at and self.sent_at[0] <= now - window:
             self.sent_at.popleft()
-        return len(self.sent_at)
+        wait = self.sent_at[0] + window - now if self.sent_at else 0.0
+        return max(count - len(self.sent_at), 0), max(wait, 0.0)
 
-    def room_at(self) -> float:
-        """When the window has room again (monotonic)."""
-        assert self.limit is not None
-        return self.sent_at[0] + self.limit[1] if self.sent_at else time.monotonic()
+    def cost(self, notice: Any) -> int:
+        own = getattr(self.channel, "cost", None)
+        return int(own(notice)) if callable(own) else 1
+
+    def note_request(self, n: int = 1) -> None:
+        if self.limit is not None and not callable(getattr(self.channel, "room", None)):
+            now = time.monotonic()
+            self.sent_at.extend([now] * n)
 
 
-def _notify_api() -> tuple[Callable, Callable, Callable]:
-    from edge.hub.notify import make_channel, render, render_summary  # the channels' package
+def _summary_lines() -> int:
+    """Alerts one summary lists by name (the texts keep a summary within the robots' size limits)."""
+    try:
+        from edge.hub.notify.texts import SUMMARY_LINES
+    except ImportError:
+        return 30
+    return int(SUMMARY_LINES)
 
-    return make_channel, render, render_summary
+
+def _notify_api() -> tuple[Callable, Callable, Callable, Callable]:
+    from edge.hub.notify import make_channel, render, render_escalation, render_summary
+
+    return make_channel, render, render_summary, render_escalation
 
 
 class Dispatcher:
     def __init__(self, journal: Journal, channels: list[dict[str, Any]], language: str, tz: tzinfo | None,
                  delivery: dict[str, Any], *, make_channel: Callable | None = None,
-                 render: Callable | None = None, render_summary: Callable | None = None) -> None:
+                 render: Callable | None = None, render_summary: Callable | None = None,
+                 render_escalation: Callable | None = None) -> None:
         self.journal = journal
         self.channel_cfgs = {c["id"]: c for c in channels}
         self.language = language
         self.tz = tz
         self.delivery = delivery
         self._make, self._render, self._summary = make_channel, render, render_summary
+        self._escalation = render_escalation
+        self.per_summary = _summary_lines()
         self.channels: dict[str, ChannelState] = {}
         self.counters: Counter[str] = Counter()
         self._wake = threading.Event()
@@ -88,10 +114,10 @@ class Dispatcher:
 
     # -- life cycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._make is None or self._render is None or self._summary is None:
-            make, render, summary = _notify_api()
-            self._make, self._render, self._summary = self._make or make, self._render or render, \
-                self._summary or summary
+        if self.channel_cfgs and None in (self._make, self._render, self._summary, self._escalation):
+            make, render, summary, escalation = _notify_api()
+            self._make, self._render = self._make or make, self._render or render
+            self._summary, self._escalation = self._summary or summary, self._escalation or escalation
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="hub-dispatch", daemon=True)
         self._thread.start()
@@ -164,39 +190,49 @@ class Dispatcher:
         return max(wait, 0.01)
 
     def _channel(self, st: ChannelState, items: list[tuple[int, int, str, int]]) -> float:
-        alerts: list[tuple[int, Alert]] = []
+        todo: list[tuple[int, Alert, str]] = []
         cancelled = []
         for did, aid, stage, _ in items:
             alert = self.journal.get(aid)
             if alert is None or (stage == ESCALATE and alert.state != NEW):
                 cancelled.append(did)
             else:
-                alerts.append((did, alert))
+                todo.append((did, alert, stage))
         if cancelled:
             self.journal.mark_cancelled(cancelled, "acknowledged before the escalation was due")
             self.counters["cancelled"] += len(cancelled)
             st.counters["cancelled"] += len(cancelled)
-        if not alerts:
+        if not todo:
             return IDLE_SECONDS
-        now = time.monotonic()
-        limit = st.limit[0] if st.limit else None
-        singles, summary = pack(len(alerts), st.used(now), limit)
-        for did, alert in alerts[:singles]:
-            if not self._send(st, [did], self._render(alert, self.language, self.tz), False, [alert]):
+        room = st.room()
+        if room is not None and room[0] <= 0:
+            return max(0.05, room[1])  # the window is full: come back when it has room
+        notices = [self._notice(alert, stage) for _, alert, stage in todo]
+        singles, summaries = pack([st.cost(n) for n in notices], None if room is None else room[0],
+                                  self.per_summary)
+        for (did, alert, _), notice in zip(todo[:singles], notices[:singles], strict=True):
+            if not self._send(st, [did], notice, False, [alert]):
                 return IDLE_SECONDS
-        if summary:
-            rest = alerts[singles:]
-            notice = self._summary([a for _, a in rest], self.language, self.tz)
-            if not self._send(st, [d for d, _ in rest], notice, True, [a for _, a in rest]):
+        rest = todo[singles:]
+        for k in range(summaries):
+            chunk = rest[k * self.per_summary:(k + 1) * self.per_summary]
+            notice = self._summary([a for _, a, _ in chunk], self.language, self.tz)
+            if not self._send(st, [d for d, _, _ in chunk], notice, True, [a for _, a, _ in chunk]):
                 return IDLE_SECONDS
-        elif singles < len(alerts):  # the window is full: come back when it has room
-            return max(0.01, st.room_at() - time.monotonic())
+        if singles + summaries * self.per_summary < len(todo):  # the rest waits for the window
+            room = st.room()
+            return max(0.05, room[1] if room else 0.05)
         return IDLE_SECONDS
+
+    def _notice(self, alert: Alert, stage: str) -> Any:
+        if stage == ESCALATE:
+            minutes = max(0, round((time.time() * 1000 - (alert.received_ms or alert.ts_ms)) / 60_000))
+            return self._escalation(alert, minutes, self.language, self.tz)
+        return self._render(alert, self.language, self.tz)
 
     def _send(self, st: ChannelState, ids: list[int], notice: Any, summary: bool,
               alerts: list[Alert]) -> bool:
-        if st.limit is not None:
-            st.sent_at.append(time.monotonic())
+        st.note_request(st.cost(notice))
         try:
             result = st.channel.send(notice)
             ok, permanent = bool(result.ok), bool(getattr(result, "permanent", False))

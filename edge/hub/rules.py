@@ -97,18 +97,30 @@ def plan(rules: list[dict[str, Any]], alert: Alert, tz: tzinfo | None) -> list[P
     return [Planned(ch, st, due) for (ch, st), due in sorted(out.items())]
 
 
-def pack(due: int, used: int, limit: int | None) -> tuple[int, bool]:
-    """How to send ``due`` notices through a channel that has sent ``used`` of ``limit`` in its window.
+def pack(costs: list[int], left: int | None, per_summary: int = 30) -> tuple[int, int]:
+    """How to send due notices through a channel with ``left`` requests free in its rate window.
 
-    Returns (how many to send one by one, whether the rest goes as ONE summary). The summary takes
-    the last free slot, so nothing is dropped and the limit is kept; with no free slot, nothing
-    goes now (the caller waits for the window to move).
+    ``costs``: requests each notice takes (a WeCom notice with a snapshot is two); a summary (one
+    request) lists up to ``per_summary`` alerts, so every alert is named in a message the service
+    accepts. Returns (how many of the first notices go one by one, how many summaries carry the
+    next ones). As many go one by one as leave room for the summaries of the rest; with too little
+    room even for those, the summaries that fit go now and the remaining alerts wait for the window
+    to move (nothing is dropped, the limit is kept).
     """
-    if limit is None:
-        return due, False
-    free = limit - used
-    if free <= 0 or due <= 0:
-        return 0, False
-    if due <= free:
-        return due, False
-    return free - 1, True
+    n_all = len(costs)
+    if left is None:
+        return n_all, 0
+    if left <= 0 or not costs:
+        return 0, 0
+    if sum(costs) <= left:
+        return n_all, 0
+    best, spent = 0, 0
+    for n in range(1, n_all):
+        spent += costs[n - 1]
+        if spent + -(-(n_all - n) // per_summary) > left:
+            break
+        best = n
+    summaries = -(-(n_all - best) // per_summary)
+    if best == 0:
+        summaries = min(summaries, left)
+    return best, summaries

@@ -39,6 +39,159 @@ MESSAGES: dict[str, dict[str, str]] = {
     "state.acknowledged": {"zh-CN": "已确认", "en": "Acknowledged"},
     "state.closed": {"zh-CN": "已关闭", "en": "Closed"},
     # --- notifications (edge/hub/notify) -------------------------------------------------------------
+    # One line per event type: "【{title}】{place} {time} ..." (the headline of every message).
+    "notify.fever": {
+        "zh-CN": "【{title}】{place} {time} 体温 {temp}°C（阈值 {threshold}°C），请立即复测",
+        "en": "[{title}] {place} {time} {temp} °C (threshold {threshold} °C): re-check now",
+    },
+    "notify.recheck": {
+        "zh-CN": "【{title}】{place} {time} 眼部被遮挡，额温约 {temp}°C，请摘下眼镜后复测",
+        "en": "[{title}] {place} {time} eyes covered, forehead about {temp} °C: re-screen without glasses",
+    },
+    "notify.unscreened": {
+        "zh-CN": "【{title}】{place} {time} 有人未完成测温即通过，请核查",
+        "en": "[{title}] {place} {time} someone passed without a temperature reading: please check",
+    },
+    "notify.leak.burst": {
+        "zh-CN": "【{title}】{place} {time} 疑似爆管：流量 {flow} L/min 已持续 {minutes} 分钟"
+        "（上限 {limit} L/min），请立即关阀",
+        "en": "[{title}] {place} {time} burst pipe: {flow} L/min for {minutes} min (limit {limit} L/min): "
+        "close the valve now",
+    },
+    "notify.leak.night_flow": {
+        "zh-CN": "【{title}】{place} {time} 夜间最小流量 {flow} L/min，"
+        "连续 {nights} 晚高于基线 {baseline} L/min（阈值 {limit} L/min），疑似漏水，请检查",
+        "en": "[{title}] {place} {time} night flow {flow} L/min above the usual {baseline} L/min "
+        "(threshold {limit} L/min) for {nights} night(s): likely a leak, please check",
+    },
+    "notify.leak.continuous_flow": {
+        "zh-CN": "【{title}】{place} {time} 连续 {hours} 小时用水不断（最小 {flow} L/min），"
+        "疑似水箱或暗管漏水，请检查",
+        "en": "[{title}] {place} {time} water has run for {hours} hours without a break "
+        "(at least {flow} L/min): likely a cistern or hidden pipe leak, please check",
+    },
+    "notify.leak.other": {
+        "zh-CN": "【{title}】{place} {time} 疑似漏水（{reason}），请检查",
+        "en": "[{title}] {place} {time} possible leak ({reason}): please check",
+    },
+    "notify.after_hours_load": {
+        "zh-CN": "【{title}】{place} {time} 非工作时间功率 {power} W，超出基线 {baseload} W（阈值 {limit} W）"
+        "已 {minutes} 分钟，请检查是否有设备未关",
+        "en": "[{title}] {place} {time} {power} W after hours, above the usual {baseload} W "
+        "(threshold {limit} W) for {minutes} min: check for equipment left on",
+    },
+    "notify.meter_offline": {
+        "zh-CN": "【{title}】{place} {time} 连续 {failures} 次读数失败（{error}），请检查表计线路",
+        "en": "[{title}] {place} {time} {failures} readings failed in a row ({error}): "
+        "check the meter's wiring",
+    },
+    "notify.meter_online": {
+        "zh-CN": "【{title}】{place} {time} 恢复读数（离线约 {minutes} 分钟）",
+        "en": "[{title}] {place} {time} readings are back (offline for about {minutes} min)",
+    },
+    "notify.camera_offline": {
+        "zh-CN": "【{title}】{place} {time} 测温相机无画面（{error}），此通道暂停测温，请人工测温",
+        "en": "[{title}] {place} {time} the thermal camera is not delivering frames ({error}): "
+        "screen by hand until it is back",
+    },
+    "notify.camera_online": {
+        "zh-CN": "【{title}】{place} {time} 测温相机恢复，自动测温继续",
+        "en": "[{title}] {place} {time} the thermal camera is back: screening resumes",
+    },
+    "notify.node_offline": {
+        "zh-CN": "【{title}】{place} {time} 节点失去联系，其设备暂无数据和告警，请检查网络和电源",
+        "en": "[{title}] {place} {time} the node is unreachable: no data or alerts from its devices "
+        "until it is back; check its network and power",
+    },
+    "notify.node_online": {
+        "zh-CN": "【{title}】{place} {time} 节点恢复在线",
+        "en": "[{title}] {place} {time} the node is back online",
+    },
+    "notify.counter_reset": {
+        "zh-CN": "【{title}】{place} {time} 计数从 {previous} 变为 {current}（换表或溢出），请核对",
+        "en": "[{title}] {place} {time} the counter went from {previous} to {current} "
+        "(meter replaced or rolled over): please verify",
+    },
+    "notify.maintenance_due": {
+        "zh-CN": "【{title}】{place} {time} {detail}，请安排维保",
+        "en": "[{title}] {place} {time} {detail}: please schedule maintenance",
+    },
+    "notify.rule_action": {
+        "zh-CN": "【{title}】{place} {time} 已自动执行 {action}（{target}），由 {trigger} 触发",
+        "en": "[{title}] {place} {time} did {action} ({target}) automatically, triggered by {trigger}",
+    },
+    "notify.storage_full": {
+        "zh-CN": "【{title}】{place} {time} 本地存储已满，旧数据可能被丢弃，请清理或更换存储卡",
+        "en": "[{title}] {place} {time} local storage is full: old data may be dropped; "
+        "free space or replace the card",
+    },
+    "notify.storage_reset": {
+        "zh-CN": "【{title}】{place} {time} 本地数据库损坏后已重建，部分未上报数据可能丢失",
+        "en": "[{title}] {place} {time} the local database was damaged and rebuilt: "
+        "some unsent data may be lost",
+    },
+    "notify.other": {
+        "zh-CN": "【{title}】{place} {time} {type}：{detail}",
+        "en": "[{title}] {place} {time} {type}: {detail}",
+    },
+    # E-mail subject and DingTalk/Feishu title of one alert.
+    "notify.subject": {"zh-CN": "【{title}】{place}", "en": "[{title}] {place}"},
+    "notify.escalation.subject": {"zh-CN": "【{title}】{subject}", "en": "[{title}] {subject}"},
+    # What a few texts put where a figure is unknown, and yes / no.
+    "notify.unknown": {"zh-CN": "未知", "en": "unknown"},
+    "notify.maintenance_default": {"zh-CN": "维保到期", "en": "maintenance is due"},
+    # Lines under the headline.
+    "notify.line.place": {"zh-CN": "地点：{place}", "en": "Place: {place}"},
+    "notify.line.time": {"zh-CN": "时间：{stamp}", "en": "Time: {stamp}"},
+    "notify.line.source": {
+        "zh-CN": "设备：{site} / {node} / {device}",
+        "en": "Device: {site} / {node} / {device}",
+    },
+    "notify.line.alert": {"zh-CN": "告警编号：#{id}", "en": "Alert no.: #{id}"},
+    "notify.line.fever": {
+        "zh-CN": "测量不确定度 ±{uncertainty}°C，{frames} 帧",
+        "en": "Measurement uncertainty ±{uncertainty} °C, {frames} frames",
+    },
+    "notify.line.ack": {
+        "zh-CN": "确认后请记录复测结果：campus-edge hub ack {id}",
+        "en": "Acknowledge and record the follow-up: campus-edge hub ack {id}",
+    },
+    # Snapshot notes (each channel adds the one that fits what it can carry).
+    "notify.snapshot.next": {"zh-CN": "热像快照见下一条消息", "en": "Thermal snapshot in the next message"},
+    "notify.snapshot.attached": {"zh-CN": "热像快照见附件", "en": "Thermal snapshot attached"},
+    "notify.snapshot.console": {
+        "zh-CN": "热像快照请在控制台查看（告警 #{id}）",
+        "en": "Thermal snapshot in the console (alert #{id})",
+    },
+    "notify.snapshot.link": {"zh-CN": "热像快照", "en": "Thermal snapshot"},
+    "notify.snapshot.too_big": {
+        "zh-CN": "热像快照过大（{size} KB），无法通过机器人发送，请在控制台查看（告警 #{id}）",
+        "en": "Thermal snapshot too large to send by robot ({size} KB): see the console (alert #{id})",
+    },
+    "notify.snapshot.missing": {
+        "zh-CN": "热像快照文件缺失（告警 #{id}）",
+        "en": "Thermal snapshot file missing (alert #{id})",
+    },
+    # Many alerts in one message (a channel's rate limit reached), and escalation.
+    "notify.summary.title": {"zh-CN": "告警汇总", "en": "Alert summary"},
+    "notify.summary.head": {
+        "zh-CN": "【{title}】{start}–{end} 共 {count} 条告警",
+        "en": "[{title}] {count} alerts, {start}–{end}",
+    },
+    "notify.summary.more": {
+        "zh-CN": "……另有 {count} 条，请在控制台查看",
+        "en": "… and {count} more in the console",
+    },
+    "notify.escalation.title": {"zh-CN": "升级提醒", "en": "Escalation"},
+    "notify.escalation.head": {
+        "zh-CN": "【{title}】告警 #{id} 已 {minutes} 分钟无人确认",
+        "en": "[{title}] alert #{id} not acknowledged for {minutes} min",
+    },
+    # E-mail only.
+    "notify.email.footer": {
+        "zh-CN": "此邮件由 campus-edge 校园中心自动发送，请勿直接回复。",
+        "en": "Sent automatically by the campus-edge hub; please do not reply.",
+    },
     # --- hub: journal, lifecycle, daily report (edge/hub) --------------------------------------------
     "hub.report.title": {"zh-CN": "晨午检测温日报 {date}", "en": "Daily health screening report {date}"},
     "hub.report.sites": {"zh-CN": "校区：{sites}", "en": "Sites: {sites}"},
