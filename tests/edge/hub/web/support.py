@@ -15,22 +15,6 @@ PASSWORDS = {"duty": "duty-password-1", "logistics": "logistics-password-1", "ad
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def no_channels_dispatcher(hub: Any, cfg: dict[str, Any]) -> Any:
-    """The hub's own dispatcher; while the notification channels' package (another branch) is not
-    merged, one whose channel factory is never called, since these tests configure no channels."""
-    from edge.hub.dispatch import Dispatcher
-
-    try:
-        import edge.hub.notify  # noqa: F401
-        return hub.dispatcher
-    except ModuleNotFoundError:
-        def never(*args: Any, **kw: Any) -> Any:
-            raise AssertionError("the console tests configure no notification channel")
-
-        return Dispatcher(hub.journal, cfg["channels"], cfg["language"], hub.tz, cfg["delivery"],
-                          make_channel=never, render=never, render_summary=never)
-
-
 class RunningConsole:
     """Hub.run on a thread, the console's uvicorn on another; accounts duty, logistics, admin."""
 
@@ -49,11 +33,10 @@ class RunningConsole:
         self.cfg = parse_hub_config(raw)
         self.cfg["web"]["port"] = 0  # a free port
         self.hub = Hub(self.cfg)
-        self.hub.dispatcher = no_channels_dispatcher(self.hub, self.cfg)
         self.thread = threading.Thread(target=self.hub.run, name="hub", daemon=True)
         self.thread.start()
         assert self.hub.ready.wait(10), "hub did not start"
-        assert self.hub.connected.wait(10), "hub did not connect"
+        assert self.hub.subscribed.wait(10), "hub did not subscribe"
         self.server = start_console(self.hub, self.cfg)
         assert self.server.wait_started(10), "console did not start"
         self.console = self.server.console
