@@ -600,11 +600,15 @@ async def events(request: Request) -> Response:
             return frame("alert", json.dumps({"id": v["id"], "type": v["type"], "state": v["state"],
                                               "gate": v["gate"], "title": v["title"], "html": html},
                                              ensure_ascii=False))
+        if item["kind"] == "state" and not user.may("appliances"):
+            return None  # relay states are for the pages that show them
         data = {k: v for k, v in item.items() if isinstance(v, str | int | float | bool | type(None) | dict)}
         if item["kind"] == "state" and isinstance(item.get("state"), dict):
             on = item["state"].get("on")
             if on is not None:
                 data["text"] = t("console.appl.state_on" if on else "console.appl.state_off")
+        if item["kind"] == "status":
+            data["text"] = t("console.nodes.online" if item.get("online") else "console.nodes.offline")
         return frame(str(item["kind"]), json.dumps(data, ensure_ascii=False, default=str))
 
     async def stream():

@@ -125,7 +125,15 @@
     });
     source.addEventListener("alert", function (e) { onAlert(JSON.parse(e.data)); });
     source.addEventListener("state", function (e) { onState(JSON.parse(e.data)); });
-    source.addEventListener("status", function () { if (page === "nodes") { location.reload(); } });
+    source.addEventListener("status", function (e) {
+      if (page === "nodes") { location.reload(); return; }
+      var data = JSON.parse(e.data);  // the gate's cameras: their node went on- or offline
+      document.querySelectorAll('[data-node="' + data.site + "/" + data.node + '"]').forEach(function (el) {
+        var cell = el.querySelector("[data-online]");
+        if (cell) { cell.textContent = data.text; }
+        el.className = data.online ? "ok" : "bad";
+      });
+    });
     source.addEventListener("reload", function () { location.reload(); });
     body.dataset.live = "connecting";
     source.addEventListener("open", function () { body.dataset.live = "open"; });

@@ -47,3 +47,25 @@ def test_close_checks_the_reading_and_outcome_then_the_csv_has_it(run_console, m
     assert c.get("/alerts?from=2000-01-01&to=2000-01-02").text.count("data-alert-id") == 0
     png = c.get(f"/alerts/{alert.id}/snapshot.png")
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+
+
+def test_a_switch_to_a_stopped_agent_reports_the_timeout_and_audits_it(run_console, run_agent):
+    rc = run_console(web={"command_timeout_seconds": 1})
+    agent = run_agent([{"id": "ac-301", "kind": "relay", "driver": "gpio", "pin": 17, "name": "301 空调"}],
+                      node="classroom-301")
+    wait_for(lambda: any(d.get("state") for n in rc.hub.nodes() for d in n["devices"]), 10,
+             "the relay's state")
+    c, token = rc.login("logistics")
+    body = {"site": "test-site", "node": "classroom-301", "device": "ac-301", "action": "on"}
+    r = c.post("/api/switch", json=body, headers={"x-csrf-token": token})
+    assert r.json()["result"] == "ok" and r.json()["message"] == "设备已执行"
+    agent.stop()
+    r = c.post("/api/switch", json=body, headers={"x-csrf-token": token})
+    assert r.status_code == 200
+    reply = r.json()
+    assert (reply["ok"], reply["result"], reply["message"]) == (False, "timeout", "设备未回复（超时）")
+    results = [(e.user, e.target, e.result) for e in rc.console.audit.entries(("switch",))]
+    assert results == [("logistics", "test-site/classroom-301/ac-301", "timeout"),
+                       ("logistics", "test-site/classroom-301/ac-301", "ok")]
+    page = c.get("/appliances").text
+    assert "设备未回复（超时）" in page and "设备已执行" in page
