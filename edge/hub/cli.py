@@ -97,7 +97,11 @@ def _run(args: argparse.Namespace) -> int:
     if cfg["web"]["enabled"]:  # the web console (edge/hub/web): uvicorn in a thread of this process
         from edge.hub.web import start_console
 
-        console = start_console(hub, cfg)
+        try:
+            console = start_console(hub, cfg)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            print(f"campus-edge hub: {exc}", file=sys.stderr)
+            return 1
     try:
         _run_until_signal(hub.run, hub.stop)
     finally:

@@ -283,6 +283,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.appl.ok": {"zh-CN": "设备已执行", "en": "Done by the device"},
     "console.appl.refused": {"zh-CN": "设备拒绝：{error}", "en": "Refused: {error}"},
     "console.appl.timeout": {"zh-CN": "设备未回复（超时）", "en": "No reply (timed out)"},
+    "console.appl.hub_offline": {"zh-CN": "中心未连接消息服务器，未发送",
+                                 "en": "Not sent: the hub is not connected to the broker"},
     "console.appl.groups": {"zh-CN": "分组控制", "en": "Groups"},
     "console.appl.group_on": {"zh-CN": "{group} 全部打开", "en": "All {group} on"},
     "console.appl.group_off": {"zh-CN": "{group} 全部关闭", "en": "All {group} off"},

@@ -350,6 +350,8 @@ def result_text(result: str | None, lang: str) -> str:
         return text("console.appl.ok", lang)
     if result == "timeout":
         return text("console.appl.timeout", lang)
+    if result == "refused: not connected to the broker":  # the hub's own answer, not the device's
+        return text("console.appl.hub_offline", lang)
     if result.startswith("ok "):
         ok, total = result[3:].split("/")
         return text("console.appl.group_result", lang, ok=ok, total=total)
