@@ -46,8 +46,14 @@ def build_console(hub: Any, cfg: dict[str, Any]) -> tuple[Console, Any]:
 
 def start_console(hub: Any, cfg: dict[str, Any]) -> ConsoleServer:
     console, app = build_console(hub, cfg)
-    hub.add_listener(lambda kind, what: console.broadcaster.publish((kind, what)))  # only enqueues
     web = cfg.get("web") or {}
-    server = ConsoleServer(app, web.get("host", "127.0.0.1"), int(web.get("port", 8080)))
+    server = ConsoleServer(app, web.get("host", "127.0.0.1"), int(web.get("port", 8080)),
+                           on_stop=console.close)
     server.console = console  # type: ignore[attr-defined]
-    return server.start()
+    try:
+        server.start()
+    except OSError:
+        console.close()
+        raise
+    hub.add_listener(lambda kind, what: console.broadcaster.publish((kind, what)))  # only enqueues
+    return server

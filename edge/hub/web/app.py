@@ -70,6 +70,11 @@ class Console:
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
 
+    def close(self) -> None:
+        if self.readings is not None:
+            self.readings.close()
+        self.users.close()
+
 
 # -- request helpers -----------------------------------------------------------------------------------
 
@@ -255,6 +260,28 @@ async def gate(request: Request) -> Response:
     return render(request, "gate.html", alerts=_views(console, alerts, lang), counters=data["counters"],
                   cameras=views.cameras(console.hub.nodes(), lang),
                   today=stamp(console.now_ms(), console.tz)[:10], next="/gate")
+
+
+@guard("gate")
+async def gate_cards(request: Request) -> Response:
+    """The open alerts' cards alone: a page (re)connecting its live stream catches up with this, so an
+    alert that arrived between the page's rendering and the stream's start is not missed."""
+    console: Console = request.app.state.console
+    alerts = await run_in_threadpool(_open_gate_alerts, console)
+    cards = await run_in_threadpool(_views, console, alerts, request.state.lang)
+    t = request_texts(request)
+    card = templates.get_template("_alert.html")
+    html = "".join(card.render(a=v, t=t, csrf=csrf_token(request), next="/gate") for v in cards)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def request_texts(request: Request) -> Callable[..., str]:
+    lang = request.state.lang
+
+    def t(key: str, **fields: Any) -> str:
+        return text(key, lang, **fields)
+
+    return t
 
 
 @guard("gate")
@@ -673,6 +700,7 @@ def create_app(console: Console, secret_key: str, secure_cookies: bool = False,
         Route("/", home),
         Route("/gate", gate),
         Route("/api/gate", gate_status),
+        Route("/api/gate/cards", gate_cards),
         Route("/alerts/{id:int}/acknowledge", acknowledge, methods=["POST"]),
         Route("/alerts/{id:int}/close", close_alert, methods=["POST"]),
         Route("/alerts/{id:int}/snapshot.png", snapshot),

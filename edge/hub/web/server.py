@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -17,8 +18,9 @@ log = logging.getLogger("campus-edge.hub.web")
 
 
 class ConsoleServer:
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 8080) -> None:
-        self.app, self.host, self.port = app, host, port
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 8080,
+                 on_stop: Callable[[], None] | None = None) -> None:
+        self.app, self.host, self.port, self.on_stop = app, host, port, on_stop
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -68,3 +70,5 @@ class ConsoleServer:
                 log.error("console: web server did not stop within %.0f s", timeout)
         if self._sock is not None:
             self._sock.close()
+        if self.on_stop is not None:
+            self.on_stop()

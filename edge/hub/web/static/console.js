@@ -67,6 +67,33 @@
         });
       });
   }
+  function catchUp() {  // the stream (re)connected: merge the open alerts as the server has them now
+    if (page !== "gate") { return; }
+    fetch("/api/gate/cards", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var list = document.getElementById("alerts");
+        var tpl = document.createElement("template");
+        tpl.innerHTML = html;
+        var open = {}, fresh = false;
+        Array.prototype.slice.call(tpl.content.children).reverse().forEach(function (card) {
+          var id = card.dataset.alertId, old = list.querySelector('[data-alert-id="' + id + '"]');
+          open[id] = 1;
+          if (!old) {
+            list.insertBefore(card, list.firstChild); fresh = true;
+          } else if (old.className !== card.className && !old.contains(document.activeElement)) {
+            old.replaceWith(card);  // acknowledged elsewhere meanwhile; never under the user's typing
+          }
+        });
+        list.querySelectorAll("[data-alert-id]").forEach(function (el) {
+          if (!open[el.dataset.alertId]) { el.remove(); }  // closed meanwhile
+        });
+        document.getElementById("no-alerts").hidden = list.children.length > 0;
+        if (fresh) { beep(); }
+        refreshCounters();
+      });
+  }
   function onAlert(data) {
     if (page !== "gate" || !data.gate) { return; }
     var list = document.getElementById("alerts");
@@ -119,7 +146,7 @@
   if (["gate", "appliances", "nodes"].indexOf(page) >= 0 && window.EventSource) {
     var status = document.getElementById("live-status");
     var source = new EventSource("/events");
-    source.addEventListener("open", function () { status.hidden = true; });
+    source.addEventListener("open", function () { status.hidden = true; catchUp(); });
     source.addEventListener("error", function () {
       status.textContent = body.dataset.liveLost; status.hidden = false;
     });

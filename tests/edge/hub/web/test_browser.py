@@ -56,9 +56,17 @@ def test_duty_sees_a_fever_live_acknowledges_and_records_the_reading(run_console
         expect(row).to_contain_text("已关闭")
         shot(page, "alerts-phone")
 
+        # an alert arriving after the page was rendered but before its live stream started is not lost:
+        # the stream's request is held until the alert is in the journal, and the page catches up on open
         desk = browser.new_page(viewport=DESKTOP)
+        held: list = []
+        desk.route("**/events", lambda route: held.append(route))
         log_in(desk, rc.url, "duty", PASSWORDS["duty"])
+        expect(desk.get_by_text("暂无待处理的预警")).to_be_visible()
+        wait_for(lambda: held, 10, "the page to open its live stream")
         gate.fever(38.9, kind="recheck")
+        wait_for(lambda: rc.hub.journal.alerts(types=["recheck"]), 10, "the recheck in the journal")
+        held[0].continue_()
         expect(desk.get_by_role("article", name="需复测 东门")).to_be_visible(timeout=LIVE)
         shot(desk, "gate-desktop")
         desk.goto(rc.url + "/gate?lang=en")
