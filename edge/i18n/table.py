@@ -333,6 +333,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.nodes.title": {"zh-CN": "节点状态", "en": "Nodes"},
     "console.nodes.online": {"zh-CN": "在线", "en": "online"},
     "console.nodes.offline": {"zh-CN": "离线", "en": "offline"},
+    "console.nodes.unknown": {"zh-CN": "状态未知", "en": "status unknown"},
     "console.nodes.last_seen": {"zh-CN": "最后通信", "en": "Last seen"},
     "console.nodes.version": {"zh-CN": "版本", "en": "Version"},
     "console.nodes.devices": {"zh-CN": "设备", "en": "Devices"},

@@ -33,6 +33,7 @@ GATE_TYPES = ("fever", "recheck", "unscreened")
 METER_TYPES = ("leak", "after_hours_load")
 METER_KINDS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
 CAMERA_KIND = "thermal_camera"
+AVAILABILITY = {True: "console.nodes.online", False: "console.nodes.offline", None: "console.nodes.unknown"}
 
 
 def get(obj: Any, key: str, default: Any = None) -> Any:
@@ -145,7 +146,7 @@ def node_view(n: Any, lang: str, tz: tzinfo | None) -> dict[str, Any]:
         errors = [f"{k}: {v}" for k, v in errors.items()]
     return {
         "site": get(n, "site"), "node": get(n, "node"), "online": bool(get(n, "online")),
-        "online_text": text("console.nodes.online" if get(n, "online") else "console.nodes.offline", lang),
+        "online_text": text(AVAILABILITY[None if get(n, "online") is None else bool(get(n, "online"))], lang),
         "last_seen": stamp(int(last), tz) if isinstance(last, int | float) and last else "–",
         "version": get(n, "version") or "–",
         "devices": [{"id": device_id(d), "name": get(d, "name") or device_id(d), "kind": get(d, "kind") or "",

@@ -9,7 +9,8 @@ from pathlib import Path
 from edge.i18n.table import MESSAGES
 
 WEB = Path(__file__).resolve().parents[4] / "edge" / "hub" / "web"
-KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']|text\(\s*["']([a-z0-9_.]+)["']""")
+KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']"""  # t("key") in templates
+                 r"""|["']((?:console|state|outcome|alert)\.[a-z0-9_.]*[a-z0-9_])["']""")  # literals
 
 
 def fields(template: str) -> set[str]:
