@@ -435,9 +435,13 @@ async def switch_group(request: Request) -> Response:
         site, group, body["action"], timeout=console.command_timeout, by=user.name))
     items = group_replies(replies)
     ok = sum(1 for r in items if r.get("ok"))
-    result = f"ok {ok}/{len(items)}"
+    # the group's members as the hub knows them: a member that never answered counts as not done
+    expected = sum(1 for room in views.relays(await run_in_threadpool(console.hub.nodes), lang)[0]
+                   if room["site"] == site for r in room["relays"] if group in r["groups"])
+    total = max(expected, len(items))
+    result = f"ok {ok}/{total}" if items else "timeout"
     console.audit.complete(entry, result)
-    return JSONResponse({"ok": bool(items) and ok == len(items), "result": result, "replies": items,
+    return JSONResponse({"ok": bool(items) and ok == total, "result": result, "replies": items,
                          "message": result_text(result, lang)})
 
 

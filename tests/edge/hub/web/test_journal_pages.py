@@ -69,3 +69,21 @@ def test_a_switch_to_a_stopped_agent_reports_the_timeout_and_audits_it(run_conso
                        ("logistics", "test-site/classroom-301/ac-301", "ok")]
     page = c.get("/appliances").text
     assert "设备未回复（超时）" in page and "设备已执行" in page
+
+
+def test_a_group_switch_counts_a_silent_member_as_not_done(run_console, run_agent):
+    rc = run_console(web={"command_timeout_seconds": 2})
+    run_agent([{"id": "ac-301", "kind": "relay", "driver": "gpio", "pin": 17, "groups": ["evening"]}],
+              node="classroom-301")
+    relay = {"id": "ac-302", "kind": "relay", "driver": "gpio", "pin": 18, "groups": ["evening"]}
+    silent = run_agent([relay], node="classroom-302")
+    wait_for(lambda: sum(1 for n in rc.hub.nodes() for d in n["devices"] if d.get("state")) == 2, 10,
+             "both relays' states")
+    silent.stop()
+    c, token = rc.login("logistics")
+    r = c.post("/api/switch-group", json={"site": "test-site", "group": "evening", "action": "off"},
+               headers={"x-csrf-token": token})
+    reply = r.json()
+    assert (reply["ok"], reply["result"], reply["message"]) == (False, "ok 1/2", "1/2 台已执行")
+    [entry] = rc.console.audit.entries(("switch_group",))
+    assert (entry.target, entry.result) == ("test-site/group/evening", "ok 1/2")
