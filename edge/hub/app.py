@@ -24,6 +24,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from edge.hub import ingest
@@ -37,7 +38,7 @@ from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Sub
 log = logging.getLogger("campus-edge.hub")
 DRAIN_ITEMS = 500
 ERROR_EVENTS_KEPT = 5
-COMMAND_EXPIRY_SECONDS = 30.0  # a command the broker still holds after this is refused by the agent
+EXPIRY_GRACE_SECONDS = 5.0  # beyond the caller's timeout, for clock differences between hub and agents
 
 
 class Hub:
@@ -129,8 +130,9 @@ class Hub:
     def _send_command(self, topic: str, action: str, seconds: float | None, timeout: float, by: str,
                       first_only: bool) -> list[dict[str, Any]]:
         cid = f"hub-{uuid.uuid4().hex[:16]}"
+        # expires soon after we stop waiting: a command reported as timed out must not run later
         body: dict[str, Any] = {"id": cid, "action": action,
-                                "expires": int((time.time() + max(timeout, COMMAND_EXPIRY_SECONDS)) * 1000)}
+                                "expires": int((time.time() + timeout + EXPIRY_GRACE_SECONDS) * 1000)}
         if seconds is not None:
             body["seconds"] = seconds
         done = threading.Event()
@@ -140,12 +142,17 @@ class Hub:
         log.info("command %s %s on %s%s", cid, action, topic, f" by {by}" if by else "")
         sent: Future = Future()
         self.inbox.put(("publish", topic, json.dumps(body).encode(), sent))
+        deadline = time.monotonic() + timeout
         try:
-            if not sent.result(timeout=timeout):
-                with self._wlock:
-                    self._waiting.pop(cid, None)
-                return [{"ok": False, "error": "not connected to the broker"}] if first_only else []
-            done.wait(timeout)
+            try:
+                published = sent.result(timeout=timeout)
+            except FutureTimeout:
+                published = None
+            if not published:
+                error = "not connected to the broker" if published is False else "the hub is not running"
+                log.warning("command %s not sent: %s", cid, error)
+                return [{"id": cid, "ok": False, "error": error}] if first_only else []
+            done.wait(max(0.0, deadline - time.monotonic()))
         finally:
             with self._wlock:
                 self._waiting.pop(cid, None)

@@ -148,6 +148,7 @@ class Dispatcher:
         if pending:
             log.info("resuming %d pending notice(s)", pending)
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake during it makes the wait below return at once
             try:
                 wait = self._round()
             except Exception:  # e.g. the disk is full: nothing was marked; try again shortly
@@ -155,7 +156,6 @@ class Dispatcher:
                 log.exception("dispatch round failed; retrying")
                 wait = 2.0
             self._wake.wait(wait)
-            self._wake.clear()
         for st in self.channels.values():
             close = getattr(st.channel, "close", None)
             if close is not None:
@@ -184,7 +184,7 @@ class Dispatcher:
                               "config", len(items), cid)
                 continue  # configured but could not be set up: logged at start; they wait
             wait = min(wait, self._channel(st, items))
-        nxt = self.journal.next_due_ms()
+        nxt = self.journal.next_due_ms(after_ms=now_ms)  # rows due now were handled (or wait for room)
         if nxt is not None:
             wait = min(wait, max(0.0, (nxt - int(time.time() * 1000)) / 1000))
         return max(wait, 0.01)

@@ -319,8 +319,10 @@ class Journal:
                              "WHERE state='pending' AND next_ms <= ? ORDER BY next_ms, id LIMIT ?",
                              (now_ms, limit))
 
-    def next_due_ms(self) -> int | None:
-        row = self.db.query("SELECT MIN(next_ms) FROM deliveries WHERE state='pending'")
+    def next_due_ms(self, after_ms: int = -1) -> int | None:
+        """When the next pending row (due after ``after_ms``) is due."""
+        row = self.db.query("SELECT MIN(next_ms) FROM deliveries WHERE state='pending' AND next_ms > ?",
+                            (after_ms,))
         return row[0][0] if row and row[0][0] is not None else None
 
     def mark_sent(self, ids: list[int], ts_ms: int, summary: bool = False, detail: str = "") -> None:

@@ -139,7 +139,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notify.escalation.subject": {"zh-CN": "【{title}】{subject}", "en": "[{title}] {subject}"},
     # What a few texts put where a figure is unknown, and yes / no.
     "notify.unknown": {"zh-CN": "未知", "en": "unknown"},
-    "notify.maintenance_default": {"zh-CN": "维保到期", "en": "maintenance is due"},
+    "notify.maintenance_default": {"zh-CN": "已到保养周期", "en": "the service interval is reached"},
+    "notify.action.on": {"zh-CN": "打开", "en": "switch on"},
+    "notify.action.off": {"zh-CN": "关闭", "en": "switch off"},
+    "notify.action.pulse": {"zh-CN": "短时启动", "en": "pulse"},
     # Lines under the headline.
     "notify.line.place": {"zh-CN": "地点：{place}", "en": "Place: {place}"},
     "notify.line.time": {"zh-CN": "时间：{stamp}", "en": "Time: {stamp}"},
@@ -186,6 +189,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notify.escalation.head": {
         "zh-CN": "【{title}】告警 #{id} 已 {minutes} 分钟无人确认",
         "en": "[{title}] alert #{id} not acknowledged for {minutes} min",
+    },
+    # A test message (to check a new robot or mailbox from the CLI or the console).
+    "notify.test.title": {"zh-CN": "测试消息", "en": "Test"},
+    "notify.test.head": {
+        "zh-CN": "【{title}】校园告警通知通道 {channel} 已接通（{stamp}），告警将发送到这里",
+        "en": "[{title}] campus alert channel {channel} works ({stamp}): alerts will arrive here",
     },
     # E-mail only.
     "notify.email.footer": {

@@ -24,6 +24,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 import uuid
@@ -89,6 +90,7 @@ class RobotServer:
         self.delay = 0.0  # seconds to wait before answering (timeouts)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._conns: set[socket.socket] = set()  # open keep-alive connections, cut on stop()
 
     # -- life cycle --------------------------------------------------------------------------------
     def start(self) -> RobotServer:
@@ -108,6 +110,13 @@ class RobotServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self.lock:  # a client's pooled keep-alive connection must not outlive the "outage"
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
@@ -306,6 +315,19 @@ def _handler_for(server: RobotServer) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: Any) -> None:  # keep test output clean
             pass
+
+        def setup(self) -> None:
+            super().setup()
+            with server.lock:
+                server._conns.add(self.connection)
+
+        def finish(self) -> None:
+            with server.lock:
+                server._conns.discard(self.connection)
+            try:
+                super().finish()
+            except OSError:
+                pass
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             parts = urlsplit(self.path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.hub.notify.base import Channel, SendResult
-from edge.hub.notify.texts import Notice, render, render_escalation, render_summary
+from edge.hub.notify.texts import Notice, render, render_escalation, render_summary, render_test
 
 
 def _types() -> dict[str, type[Channel]]:
@@ -32,4 +32,7 @@ def make_channel(cfg: dict[str, Any]) -> Channel:
     return types[cfg["type"]](cfg)
 
 
-__all__ = ["Channel", "Notice", "SendResult", "make_channel", "render", "render_escalation", "render_summary"]
+__all__ = [
+    "Channel", "Notice", "SendResult", "make_channel", "render", "render_escalation", "render_summary",
+    "render_test",
+]

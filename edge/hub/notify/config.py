@@ -201,6 +201,9 @@ def _email_whole(entry: dict, path: str, errors: list[str]) -> None:
     _one_secret("password", "password_file")(entry, path, errors)
     if entry.get("username") and not entry.get("password"):
         errors.append(f"{path}: username needs a password or password_file")
+    if entry.get("username") and entry.get("security") == "none":
+        errors.append(f"{path}.security: a login over `none` would send the password in the clear; "
+                      "use ssl or starttls (or no username, for a relay that trusts this machine)")
     if entry.get("port") is None:
         entry["port"] = {"ssl": 465, "starttls": 587, "none": 25}.get(entry.get("security"), 25)
 
@@ -314,8 +317,12 @@ def describe_types() -> list[str]:
     """Markdown lines documenting each type's keys (for docs/config.md)."""
     from edge.config.schema import describe
 
-    lines = ["Every channel: ", *describe(Obj(COMMON))]
+    lines = ["Every channel:", "", *describe(Obj(COMMON))]
     for kind, (fields, _) in TYPE_FIELDS.items():
-        lines.append(f"\n`type: {kind}`:")
+        lines += ["", f"`type: {kind}`:", ""]
         lines.extend(describe(Obj(fields)))
     return lines
+
+
+if __name__ == "__main__":  # python -m edge.hub.notify.config: the key reference in docs/notifications.md
+    print("\n".join(describe_types()))

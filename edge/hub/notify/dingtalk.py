@@ -49,13 +49,14 @@ def signed_url(url: str, secret: str | None, now: float) -> str:
 
 def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
     first = notice.alert_ids[0] if notice.alert_ids else 0
-    body = notice.markdown
+    # DingTalk's markdown joins single line breaks into one paragraph: a blank line between lines.
+    body = notice.markdown.replace("\n", "\n\n")
     if notice.snapshot:
         if cfg.get("image_url"):
             link = cfg["image_url"].replace("{alert_id}", str(first))
             body += f"\n\n![{text('notify.snapshot.link', notice.language)}]({link})"
         else:
-            body += "\n> " + text("notify.snapshot.console", notice.language, id=first)
+            body += "\n\n> " + text("notify.snapshot.console", notice.language, id=first)
     mobiles = list(cfg.get("at_mobiles") or [])
     if mobiles:
         body += "\n\n" + " ".join(f"@{m}" for m in mobiles if m != "@all")

@@ -115,7 +115,8 @@ def classify_smtp_error(exc: Exception) -> SendResult:
             return retry(f"server busy ({code})")
         return permanent(f"refused ({code})")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return permanent(f"the server's certificate is not trusted: {exc.verify_message}; set ca_file")
+        why = getattr(exc, "verify_message", None) or exc
+        return permanent(f"the server's certificate is not trusted: {why}; set ca_file")
     if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
         return retry(f"cannot reach the server: {type(exc).__name__}: {str(exc)[:150]}")
     return retry(f"{type(exc).__name__}: {str(exc)[:150]}")

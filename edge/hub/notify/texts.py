@@ -24,7 +24,7 @@ from edge.i18n import clock, has, local, stamp, text
 
 log = logging.getLogger("campus_edge.hub.notify")
 
-ALERT, SUMMARY, ESCALATION = "alert", "summary", "escalation"
+ALERT, SUMMARY, ESCALATION, TEST = "alert", "summary", "escalation", "test"
 SUMMARY_LINES = 30  # lines listed in one summary; keeps it under WeCom's 4096-byte markdown limit
 
 
@@ -130,6 +130,10 @@ def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
         values["minutes"] = f"{f['offline_seconds'] / 60:.0f}"
     if key == "notify.maintenance_due" and not f.get("detail"):
         values["detail"] = text("notify.maintenance_default", language)
+    if key == "notify.rule_action" and has(f"notify.action.{f.get('action')}"):
+        values["action"] = text(f"notify.action.{f['action']}", language)
+    if key == "notify.rule_action" and has(f"alert.title.{f.get('trigger')}"):
+        values["trigger"] = title_of(f["trigger"], language)
     if key == "notify.other":
         values["type"] = alert.type
         values["detail"] = _details(f) or "-"
@@ -229,6 +233,14 @@ def render_summary(alerts: Sequence[Alert], language: str, tz: tzinfo | None) ->
         alert_ids=tuple(a.id for a in ordered), language=language, kind=SUMMARY,
         data={"kind": SUMMARY, "alerts": [alert_data(a, tz) for a in ordered]},
     )
+
+
+def render_test(channel_id: str, language: str, tz: tzinfo | None, now_ms: int) -> Notice:
+    """A test message for a channel (no alert): "this robot is connected"."""
+    title = text("notify.test.title", language)
+    head = text("notify.test.head", language, title=title, channel=channel_id, stamp=stamp(now_ms, tz))
+    return Notice(title=head, markdown=f"**{head}**", text=head, language=language, kind=TEST,
+                  data={"kind": TEST, "alerts": []})
 
 
 def render_escalation(alert: Alert, minutes: int | float, language: str, tz: tzinfo | None,

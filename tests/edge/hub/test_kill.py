@@ -48,7 +48,7 @@ def test_kill_9_while_events_stream_loses_and_doubles_nothing(broker, tmp_path, 
     assert done.wait(60)
     hub.start()
     wait_until(lambda: len(rows(db)) == total + 1, 90, f"all {total + 1} events (log: {hub.log})")
-    hub.terminate()
+    assert hub.terminate() == 0  # SIGTERM: a clean stop
     got = rows(db)
     assert sorted(r[0] for r in got) == list(range(total + 1))  # each once
     snaps = [r for r in got if r[0] % 10 == 0 and r[0]]

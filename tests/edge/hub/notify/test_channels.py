@@ -86,28 +86,30 @@ def test_wecom_rate_limit_is_retry(robots):
 
 def test_server_down_is_retry_and_back_up_delivers(robots):
     ch = wecom(robots)
+    assert ch.send(render(fever(), "zh-CN", TZ, snapshot=None)).ok  # leaves a pooled connection
     robots.stop()
     res = ch.send(render(fever(), "zh-CN", TZ, snapshot=None))
     assert not res.ok and not res.permanent, res
     robots.start()
     assert ch.send(render(fever(), "zh-CN", TZ, snapshot=None)).ok
     ch.close()
-    assert len(robots.messages("wecom")) == 1
+    assert len(robots.messages("wecom")) == 2
 
 
-def test_webhook_posts_alert_json_with_snapshot(robots):
+@pytest.mark.parametrize("language,place,head", [("zh-CN", "东门", ZH_HEAD), ("en", "East gate", EN_HEAD)])
+def test_webhook_posts_alert_json_with_snapshot(robots, language, place, head):
     snap = png()
     ch = make_channel(channel_cfg({"id": "ops", "type": "webhook", "url": robots.webhook_url(),
                                    "headers": {"Authorization": "Bearer t0k"}}))
-    assert ch.send(render(fever(), "en", TZ, snapshot=snap)).ok
+    assert ch.send(render(fever(place=place), language, TZ, snapshot=snap)).ok
     ch.close()
     (msg,) = robots.messages("webhook")
     assert msg.headers["Authorization"] == "Bearer t0k"
     body = msg.body
-    assert body["text"].startswith("[Fever] 东门 07:42 38.1 °C")
+    assert body["text"].startswith(head) and body["language"] == language
     assert body["alert_ids"] == [17]
     (alert,) = body["alerts"]
-    assert alert["fields"]["temp_c"] == 38.14 and alert["place"] == "东门"
+    assert alert["fields"]["temp_c"] == 38.14 and alert["place"] == place
     assert alert["local_time"] == "2026-12-01T07:42:05+08:00"
     assert base64.b64decode(body["snapshot_png"]) == snap
 
@@ -306,3 +308,51 @@ def test_image_refused_after_text_is_partial_not_a_resend(robots):
     res = ch.send(render(fever(), "en", TZ, snapshot=png()))
     ch.close()
     assert res.ok and res.partial and "40058" in res.detail
+
+
+def test_test_message_reaches_every_http_channel(robots):
+    from edge.hub.notify import render_test
+
+    cfgs = [
+        {"id": "gate", "type": "wecom", "url": robots.wecom_url(robots.wecom_key())},
+        {"id": "office", "type": "dingtalk", "url": robots.dingtalk_robot(secret="S"), "secret": "S"},
+        {"id": "lark", "type": "feishu", "url": robots.feishu_bot(secret="F"), "secret": "F"},
+        {"id": "ops", "type": "webhook", "url": robots.webhook_url()},
+    ]
+    for raw in cfgs:
+        ch = make_channel(channel_cfg(raw))
+        n = render_test(raw["id"], "zh-CN", TZ, 1_796_082_125_000)
+        assert n.text == (f"【测试消息】校园告警通知通道 {raw['id']} 已接通（2026-12-01 07:42:05），"
+                          "告警将发送到这里")
+        assert ch.send(n).ok, raw["type"]
+        ch.close()
+    for service in ("wecom", "dingtalk", "feishu", "webhook"):
+        assert len(robots.messages(service)) == 1, service
+
+
+def test_email_some_recipients_refused_is_delivered_and_says_who(mailbox):
+    mailbox.refuse.add("gone@school.test")
+    ch = make_channel(channel_cfg(mailbox.config(to=["head@school.test", "gone@school.test"])))
+    res = ch.send(render(fever(), "zh-CN", TZ, snapshot=None))
+    assert res.ok and res.partial and "gone@school.test" in res.detail
+    (mail,) = mailbox.messages
+    assert mail.recipients == ["head@school.test"]
+
+
+def test_every_http_channel_retries_while_its_service_is_down(robots):
+    cfgs = [
+        {"id": "gate", "type": "wecom", "url": robots.wecom_url(robots.wecom_key())},
+        {"id": "office", "type": "dingtalk", "url": robots.dingtalk_robot()},
+        {"id": "lark", "type": "feishu", "url": robots.feishu_bot()},
+        {"id": "ops", "type": "webhook", "url": robots.webhook_url()},
+    ]
+    channels = [make_channel(channel_cfg(raw)) for raw in cfgs]
+    robots.stop()
+    for ch in channels:
+        res = ch.send(render(fever(), "en", TZ, snapshot=png()))
+        assert not res.ok and not res.permanent and "cannot reach" in res.detail, ch
+    robots.start()
+    for ch in channels:
+        assert ch.send(render(fever(), "en", TZ, snapshot=png())).ok, ch
+        ch.close()
+    assert [len(robots.messages(s)) for s in ("wecom", "dingtalk", "feishu", "webhook")] == [2, 1, 1, 1]
