@@ -363,8 +363,12 @@ async def appliances(request: Request) -> Response:
     console: Console = request.app.state.console
     lang = request.state.lang
     rooms, groups = views.relays(await run_in_threadpool(console.hub.nodes), lang)
-    log_rows = [{"time": stamp(e.ts_ms, console.tz), "user": e.user, "target": e.target,
-                 "action": e.detail.get("action", ""), "result": result_text(e.result, lang)}
+    names = {f"{r['site']}/{r['node']}/{r['device']}": r["name"] for room in rooms for r in room["relays"]}
+    log_rows = [{"time": stamp(e.ts_ms, console.tz), "user": e.user,
+                 "target": f"{names[e.target]} ({e.target})" if e.target in names else e.target,
+                 "action": (text(f"console.appl.{e.detail['action']}", lang)
+                            if e.detail.get("action") in ("on", "off") else e.detail.get("action", "")),
+                 "result": result_text(e.result, lang)}
                 for e in console.audit.entries(("switch", "switch_group"), limit=50)]
     return render(request, "appliances.html", rooms=rooms, groups=groups, audit=log_rows,
                   may_switch=request.state.user.may("switch"))

@@ -123,3 +123,23 @@ def test_logistics_switches_a_relay_and_sees_the_agents_state(run_console, run_a
         assert status == 403
     assert pin.state == 0  # the group switched it off; duty's attempt changed nothing
     assert agent.agent.topics.base.endswith("classroom-301")
+
+
+def test_admin_adds_a_duty_account_who_can_then_log_in(run_console):
+    rc = run_console()
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE)
+        log_in(page, rc.url, "admin", PASSWORDS["admin"])
+        page.get_by_role("link", name="用户").click()
+        form = page.get_by_role("heading", name="添加用户").locator("..")
+        form.get_by_label("名称").fill("zhao")
+        form.get_by_label("角色").select_option(label="值班")
+        form.get_by_label("密码").fill("zhao-password-1")
+        form.get_by_role("button", name="添加用户").click()
+        expect(page.get_by_text("已添加用户 zhao")).to_be_visible()
+        expect(page.get_by_role("row").filter(has_text="zhao")).to_contain_text("值班")
+        shot(page, "users-phone")
+        page.get_by_role("button", name="退出").click()
+        log_in(page, rc.url, "zhao", "zhao-password-1")
+        expect(page).to_have_url(re.compile(r"/gate$"))
+    assert rc.console.users.get("zhao").role == "duty"
