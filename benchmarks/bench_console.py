@@ -208,7 +208,7 @@ def bare_queries(rc: RunningConsole, history: Path, loads: int) -> tuple[float, 
         for m in ms:
             views.meter_summary(readings, m, now, tz)
         views.after_hours_ranking(readings, ms, now, tz, parse_hours("07:00-18:00"))
-        views.meter_charts(readings, ms[0], now, tz)
+        views.meter_charts(readings, [ms[0]], now, tz)
         layer.append((time.perf_counter() - t0) * 1000)
     readings.close()
     first = views.periods(now, tz)["month"][0]

@@ -473,9 +473,9 @@ def _meters_data(console: Console, selected: str | None) -> dict[str, Any]:
         out["buildings"] = views.building_totals(out["summaries"])
         out["ranking"] = views.after_hours_ranking(console.readings, ms, now, console.tz,
                                                    parse_hours(console.school_hours))
-        sel = next((m for m in ms if m["key"] == selected), ms[0])
-        out["selected"] = sel
-        out["charts"] = views.meter_charts(console.readings, sel, now, console.tz)
+        key, name, members = views.chart_selection(ms, selected)
+        out["selected"] = {"key": key, "name": name}
+        out["charts"] = views.meter_charts(console.readings, members, now, console.tz)
     except Exception as exc:  # a missing or locked database: say so on the page
         log.warning("console: readings unavailable: %s", exc)
         out["error"] = str(exc)

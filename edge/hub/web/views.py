@@ -227,22 +227,42 @@ def meter_summary(readings: Readings, m: dict[str, Any], now_ms: int, tz: tzinfo
     return out
 
 
-def meter_charts(readings: Readings, m: dict[str, Any], now_ms: int, tz: tzinfo | None) -> dict[str, Any]:
-    """Hourly usage today and daily usage this month, as uPlot data ([x seconds], [y]); the whole day and
-    month are on the axis, buckets still to come are empty (null)."""
+def meter_charts(readings: Readings, ms: list[dict[str, Any]], now_ms: int,
+                 tz: tzinfo | None) -> dict[str, Any]:
+    """Hourly usage today and daily usage this month of one meter or the sum of a building's meters of one
+    kind, as uPlot data ([x seconds], [y]); the whole day and month are on the axis, buckets still to
+    come are empty (null)."""
     p = periods(now_ms, tz)
-    series = Series(m["site"], m["node"], m["device"], m["kind"])
     hours = hour_edges(p["today"][0], tz)
     first = p["month"][0]
     next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     days = day_edges(first, (next_month - first).days, tz)
 
     def bars(edges: list[int]) -> list[Any]:
-        vals = readings.values_at(series, m["field"], [min(e, now_ms) for e in edges])
-        use = [u if start <= now_ms else None for u, start in zip(usage(vals), edges, strict=False)]
+        total: list[float | None] = [None] * (len(edges) - 1)
+        for m in ms:
+            vals = readings.values_at(Series(m["site"], m["node"], m["device"], m["kind"]), m["field"],
+                                      [min(e, now_ms) for e in edges])
+            total = [a if b is None else (b if a is None else a + b) for a, b in zip(total, usage(vals),
+                                                                                   strict=True)]
+        use = [u if start <= now_ms else None for u, start in zip(total, edges, strict=False)]
         return [[e // 1000 for e in edges[:-1]], use]
 
     return {"hourly": bars(hours), "daily": bars(days), "tz": getattr(tz, "key", None)}
+
+
+def chart_selection(ms: list[dict[str, Any]], key: str | None) -> tuple[str, str, list[dict[str, Any]]]:
+    """(key, name, meters) for ``?m=``: a meter (site/node/device) or a building's meters of one kind
+    (site/node/*kind); the first meter when nothing (or something unknown) is asked for."""
+    for m in ms:
+        if m["key"] == key:
+            return m["key"], m["name"], [m]
+    if key and "/*" in key:
+        place, kind = key.split("/*", 1)
+        members = [m for m in ms if f"{m['site']}/{m['node']}" == place and m["kind"] == kind]
+        if members:
+            return key, members[0]["node"], members
+    return ms[0]["key"], ms[0]["name"], [ms[0]]
 
 
 def after_hours_ranking(readings: Readings, ms: list[dict[str, Any]], now_ms: int, tz: tzinfo | None,
@@ -268,6 +288,7 @@ def building_totals(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for s in summaries:
         key = (s["site"], s["node"], s["kind"])
         row = out.setdefault(key, {"site": s["site"], "node": s["node"], "kind": s["kind"],
+                                   "key": f"{s['site']}/{s['node']}/*{s['kind']}",
                                    "today": 0.0, "week": 0.0, "month": 0.0})
         for k in ("today", "week", "month"):
             row[k] += s[k] or 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from playwright.sync_api import expect
@@ -58,6 +59,13 @@ def test_meters_page_shows_local_day_usage_charts_and_ranking(run_console, run_b
         expect(page.locator("#chart-hourly canvas")).to_have_count(1)
         expect(page.locator("#chart-daily canvas")).to_have_count(1)
         shot(page, "meters-phone")
+        # the building's electricity: both meters summed, today's bucket in the month chart included
+        page.get_by_role("row").filter(has_text="合计").filter(has_text="用电").get_by_role(
+            "link", name="meter-room").click()
+        expect(page.get_by_text("meter-room：本月逐日")).to_be_visible()
+        charts = json.loads(page.locator("#chart-data").text_content())
+        today_bucket = charts["daily"][0].index(midnight // 1000)
+        assert abs(charts["daily"][1][today_bucket] - today_kwh * 1.4) < 1e-6  # B uses 0.4 of A
         page.get_by_role("link", name="节点").click()
         expect(page.get_by_role("heading", name="meter-room")).to_be_visible()
         shot(page, "nodes-phone")
