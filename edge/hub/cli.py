@@ -93,7 +93,20 @@ def _run(args: argparse.Namespace) -> int:
               f"{len(cfg['channels'])} channel(s), {len(cfg['rules'])} rule(s))")
         return 0
     hub = Hub(cfg)
-    _run_until_signal(hub.run, hub.stop)
+    console = None
+    if cfg["web"]["enabled"]:  # the web console (edge/hub/web): uvicorn in a thread of this process
+        from edge.hub.web import start_console
+
+        try:
+            console = start_console(hub, cfg)
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            print(f"campus-edge hub: {exc}", file=sys.stderr)
+            return 1
+    try:
+        _run_until_signal(hub.run, hub.stop)
+    finally:
+        if console is not None:
+            console.stop()
     return 0
 
 
@@ -249,4 +262,8 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--format", choices=("md", "csv", "xlsx"), default="md")
     r.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for xlsx)")
     r.set_defaults(hub_func=cmd_report)
+
+    from edge.hub.web.cli import add_parser as add_console_parser  # the console's accounts
+
+    add_console_parser(hs, common, lambda fn: lambda args: fn(args, _config(args)))
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from edge.config.common import ID, MQTT, load_yaml
 from edge.config.schema import (
     MISSING,
+    Bool,
     ConfigError,
     Enum,
     Field,
@@ -106,8 +107,38 @@ WEB = Obj(
     {
         "host": Field(Str(min_len=1), "address the console listens on", default="127.0.0.1"),
         "port": Field(Int(min=1, max=65535), "console port", default=8080),
+        # -- console (edge/hub/web) --
+        "enabled": Field(Bool(), "serve the console with the hub", default=True),
+        "secure_cookies": Field(Bool(), "mark the session cookie Secure: set it when the console is reached "
+                                "over HTTPS through a reverse proxy (docs/console.md)", default=False),
+        "session_hours": Field(Float(min=0.1, max=24 * 30), "a log-in lasts this long", default=12.0),
+        "command_timeout_seconds": Field(Float(min=1, max=60), "how long a switch waits for the device's "
+                                         "reply before the page says it timed out", default=10.0),
     },
     doc="the web console (edge/hub/web)",
+)
+
+# -- console: where the meters' history is read (the bridge's sink) --
+READINGS = Obj(
+    {
+        "type": Field(Enum(choices=("sqlite", "influxdb")), "the bridge's sink type", default="sqlite"),
+        "path": Field(Str(min_len=1), "(sqlite) the bridge's SQLite file (`sink.path` of its config)"),
+        "url": Field(Str(pattern=r"https?://\S+", hint="expected an http:// or https:// URL"),
+                     "(influxdb) database URL"),
+        "org": Field(Str(min_len=1), "(influxdb) organisation", default="campus"),
+        "bucket": Field(Str(min_len=1), "(influxdb) bucket", default="campus"),
+        "token_file": Field(Str(min_len=1), "(influxdb) file holding a read token"),
+        "school_hours": Field(Str(pattern=r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d",
+                                  hint="expected HH:MM-HH:MM, e.g. 07:00-18:00"),
+                              "school-day hours; energy outside them (and at weekends) ranks classrooms",
+                              default="07:00-18:00"),
+    },
+    check_whole=lambda v, p, e: (
+        e.append(f"{p}.path: required when type is sqlite") if v["type"] == "sqlite" and not v["path"] else
+        e.append(f"{p}.url: required when type is influxdb") if v["type"] == "influxdb" and not v["url"]
+        else None
+    ),
+    doc="meter history for the console's water and electricity page",
 )
 
 STORAGE = Obj(
@@ -169,6 +200,8 @@ HUB = Obj(
         "rules": Field(ListOf(RULE), "which alerts go to which channels", default=list),
         "delivery": Field(DELIVERY, "retry pacing of notifications", default=_default(DELIVERY)),
         "web": Field(WEB, "the web console", default=_default(WEB)),
+        "readings": Field(READINGS, "the meters' history for the console (the bridge's sink); leave out "
+                          "when there is none"),
         "status_seconds": Field(Float(min=1, max=86400), "how often counters are logged", default=60.0),
         "max_payload_bytes": Field(Int(min=256, max=16 * 1024 * 1024), "larger messages are refused "
                                    "(a fever event carries a small PNG snapshot)", default=2_000_000),

@@ -1,0 +1,736 @@
+"""The console's web application: Starlette routes over the hub's journal, commands and node views.
+
+Every route but the log-in page and the static assets goes through ``guard``: no session, a page is
+redirected to /login and anything else gets 401; a role without the right gets 403; a state-changing
+request without the session's CSRF token gets 403. The server decides; hidden buttons are only manners.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from edge.hub.audit import Audit
+from edge.hub.model import STATES, Alert, outcomes_for
+from edge.hub.readings import Readings, parse_hours
+from edge.hub.users import ROLES, User, UserError, Users
+from edge.hub.web import views
+from edge.hub.web.auth import LoginThrottle, new_token, same_token
+from edge.hub.web.sse import Broadcaster, frame
+from edge.i18n import DEFAULT_LANGUAGE, LANGUAGES, stamp, text
+
+log = logging.getLogger("campus-edge.hub.web")
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "campus_console"
+SWITCH_ACTIONS = ("on", "off", "toggle")
+HOME = {"duty": "/gate", "logistics": "/appliances", "admin": "/gate"}
+
+
+@dataclass
+class Console:
+    """Everything the routes need; built once by create_app."""
+
+    hub: Any
+    users: Users
+    audit: Audit
+    readings: Readings | None
+    tz: tzinfo | None
+    language: str = DEFAULT_LANGUAGE
+    school_hours: str = "07:00-18:00"
+    command_timeout: float = 10.0
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    broadcaster: Broadcaster = field(default_factory=Broadcaster)
+    clock: Callable[[], float] = time.time
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def close(self) -> None:
+        if self.readings is not None:
+            self.readings.close()
+        self.users.close()
+
+
+# -- request helpers -----------------------------------------------------------------------------------
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn already replaces this with X-Forwarded-For when the peer is a trusted proxy (docs/console.md)
+    return request.client.host if request.client else "?"
+
+
+def language(request: Request, user: User | None, console: Console) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        request.session["lang"] = asked
+        return asked
+    return request.session.get("lang") or (user.language if user else None) or console.language
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = new_token()
+    return token
+
+
+async def csrf_ok(request: Request) -> bool:
+    sent = request.headers.get("x-csrf-token")
+    if not sent and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent = (await request.form()).get("csrf")
+    return same_token(sent, request.session.get("csrf"))
+
+
+def wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def guard(right: str | None) -> Callable:
+    """Route decorator: a logged-in user with ``right`` (None: any role), CSRF on state changes."""
+
+    def wrap(endpoint: Callable[..., Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        @wraps(endpoint)
+        async def inner(request: Request) -> Response:
+            console: Console = request.app.state.console
+            name = request.session.get("user")
+            user = console.users.get(name) if name else None  # a removed user loses access at once
+            if user is None:
+                request.session.pop("user", None)
+                if wants_html(request):
+                    return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
+                return JSONResponse({"ok": False, "error": "login required"}, 401)
+            lang = language(request, user, console)
+            if right and not user.may(right):
+                return error(request, 403, text("console.forbidden", lang, role=role_text(user.role, lang)))
+            if request.method not in ("GET", "HEAD") and not await csrf_ok(request):
+                return error(request, 403, text("console.csrf", lang))
+            request.state.user, request.state.lang = user, lang
+            return await endpoint(request)
+
+        return inner
+
+    return wrap
+
+
+def role_text(role: str, lang: str) -> str:
+    return text(f"console.role.{role}", lang)
+
+
+def error(request: Request, status: int, message: str) -> Response:
+    if wants_html(request):
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>{status}</title>"
+                            f'<p>{_esc(message)}</p><p><a href="/">&larr;</a></p>', status)
+    return JSONResponse({"ok": False, "error": message}, status)
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site (no //host, no scheme): no open redirect after log-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+# -- rendering -----------------------------------------------------------------------------------------
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = getattr(request.state, "lang", None) or language(request, None, request.app.state.console)
+    user: User | None = getattr(request.state, "user", None)
+
+    def t(key: str, **fields: Any) -> str:
+        return text(key, lang, **fields)
+
+    nav = []
+    if user:
+        for path, right, key in (("/gate", "gate", "gate"), ("/appliances", "appliances", "appliances"),
+                                 ("/meters", "meters", "meters"), ("/nodes", "nodes", "nodes"),
+                                 ("/alerts", "alerts", "alerts"), ("/users", "users", "users")):
+            if user.may(right):
+                nav.append({"path": path, "label": t(f"console.nav.{key}"),
+                            "current": request.url.path.startswith(path)})
+    other = "en" if lang != "en" else "zh-CN"
+    return templates.TemplateResponse(request, name, {
+        "t": t, "lang": lang, "user": user, "nav": nav, "csrf": csrf_token(request),
+        "role": role_text(user.role, lang) if user else "", "other_lang": other,
+        "other_lang_url": request.url.path + "?" + urlencode({**request.query_params, "lang": other}),
+        **ctx}, status_code=status)
+
+
+# -- log-in ----------------------------------------------------------------------------------------------
+
+
+async def login_page(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "login.html", next=safe_next(request.query_params.get("next"), ""))
+    console: Console = request.app.state.console
+    lang = language(request, None, console)
+    form = await request.form()
+    if not same_token(form.get("csrf"), request.session.get("csrf")):
+        return render(request, "login.html", 403, message=text("console.csrf", lang), next="")
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    ip = client_ip(request)
+    wait = console.throttle.locked_for(name, ip)
+    if wait > 0:
+        console.audit.record(name, ip, "login_locked", name)
+        return render(request, "login.html", 429, next="",
+                      message=text("console.login.locked", lang, minutes=max(1, round(wait / 60))))
+    user = await run_in_threadpool(console.users.verify, name, password)  # argon2 takes ~50 ms
+    if user is None:
+        locked = console.throttle.failed(name, ip)
+        console.audit.record(name, ip, "login_failed", name)
+        msg = (text("console.login.locked", lang, minutes=max(1, round(console.throttle.lockout_s / 60)))
+               if locked else text("console.login.failed", lang))
+        return render(request, "login.html", 429 if locked else 401, message=msg, next="")
+    console.throttle.succeeded(name, ip)
+    console.audit.record(user.name, ip, "login", user.name)
+    keep_lang = request.session.get("lang")
+    request.session.clear()  # a fresh session (and CSRF token) for the logged-in user
+    request.session.update({"user": user.name, "csrf": new_token()})
+    if keep_lang:
+        request.session["lang"] = keep_lang
+    return RedirectResponse(safe_next(str(form.get("next", "")), HOME.get(user.role, "/alerts")), 303)
+
+
+@guard(None)
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", 303)
+
+
+@guard(None)
+async def home(request: Request) -> Response:
+    return RedirectResponse(HOME.get(request.state.user.role, "/alerts"), 303)
+
+
+# -- gate ------------------------------------------------------------------------------------------------
+
+
+def _views(console: Console, alerts: list[Alert], lang: str) -> list[dict[str, Any]]:
+    return [views.alert_view(a, lang, console.tz, console.hub.journal.actions(a.id)) for a in alerts]
+
+
+def _open_gate_alerts(console: Console) -> list[Alert]:
+    """Gate alerts of the last day not closed yet (new or acknowledged), newest first."""
+    return console.hub.journal.alerts(types=list(views.GATE_TYPES), state=list(STATES[:-1]),
+                                      since_ms=console.now_ms() - 24 * 3_600_000, limit=200)
+
+
+def _gate_data(console: Console) -> dict[str, Any]:
+    return {"counters": views.gate_counters(console.hub.journal, console.now_ms(), console.tz)}
+
+
+@guard("gate")
+async def gate(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    alerts = await run_in_threadpool(_open_gate_alerts, console)
+    data = await run_in_threadpool(_gate_data, console)
+    return render(request, "gate.html", alerts=_views(console, alerts, lang), counters=data["counters"],
+                  cameras=views.cameras(console.hub.nodes(), lang),
+                  today=stamp(console.now_ms(), console.tz)[:10], next="/gate")
+
+
+@guard("gate")
+async def gate_cards(request: Request) -> Response:
+    """The open alerts' cards alone: a page (re)connecting its live stream catches up with this, so an
+    alert that arrived between the page's rendering and the stream's start is not missed."""
+    console: Console = request.app.state.console
+    alerts = await run_in_threadpool(_open_gate_alerts, console)
+    cards = await run_in_threadpool(_views, console, alerts, request.state.lang)
+    t = request_texts(request)
+    card = templates.get_template("_alert.html")
+    html = "".join(card.render(a=v, t=t, csrf=csrf_token(request), next="/gate") for v in cards)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def request_texts(request: Request) -> Callable[..., str]:
+    lang = request.state.lang
+
+    def t(key: str, **fields: Any) -> str:
+        return text(key, lang, **fields)
+
+    return t
+
+
+@guard("gate")
+async def gate_status(request: Request) -> Response:
+    data = await run_in_threadpool(_gate_data, request.app.state.console)
+    return JSONResponse({"counters": data["counters"]})
+
+
+@guard("acknowledge")
+async def acknowledge(request: Request) -> Response:
+    console: Console = request.app.state.console
+    alert_id = int(request.path_params["id"])
+    form = await request.form()
+    try:
+        await run_in_threadpool(console.hub.journal.acknowledge, alert_id, request.state.user.name,
+                                console.now_ms())
+    except (KeyError, ValueError) as exc:
+        log.info("console: acknowledge %s refused: %s", alert_id, exc)
+        return _after_post(request, form, text("console.alert.already", request.state.lang), 409)
+    return _after_post(request, form)
+
+
+@guard("acknowledge")
+async def close_alert(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    alert_id = int(request.path_params["id"])
+    form = await request.form()
+    alert = await run_in_threadpool(console.hub.journal.get, alert_id)
+    if alert is None:
+        return error(request, 404, text("console.not_found", lang))
+    outcome = str(form.get("outcome", ""))
+    if outcome not in outcomes_for(alert.type):
+        return _after_post(request, form, text("console.alert.bad_outcome", lang), 400)
+    reading: float | None = None
+    raw = str(form.get("reading_c", "")).strip().replace(",", ".")
+    if raw:
+        try:
+            reading = float(raw)
+        except ValueError:
+            reading = -1.0
+        if not 30.0 <= reading <= 45.0:
+            return _after_post(request, form, text("console.alert.bad_reading", lang), 400)
+    try:
+        await run_in_threadpool(lambda: console.hub.journal.close(
+            alert_id, request.state.user.name, console.now_ms(), outcome, reading_c=reading,
+            note=str(form.get("note", ""))[:500]))
+    except (KeyError, ValueError) as exc:
+        log.info("console: close %s refused: %s", alert_id, exc)
+        return _after_post(request, form, text("console.alert.already", lang), 409)
+    return _after_post(request, form)
+
+
+def _after_post(request: Request, form: Any, message: str = "", status: int = 200) -> Response:
+    """Forms come back to the page they were sent from; fetch() callers get JSON."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"ok": not message, "error": message or None}, status if message else 200)
+    target = safe_next(str(form.get("next", "")), "/gate")
+    if message:
+        sep = "&" if "?" in target else "?"
+        target += sep + urlencode({"msg": message})
+    return RedirectResponse(target, 303)
+
+
+@guard("alerts")
+async def snapshot(request: Request) -> Response:
+    console: Console = request.app.state.console
+    png = await run_in_threadpool(console.hub.journal.snapshot, int(request.path_params["id"]))
+    if not png:
+        return error(request, 404, text("console.not_found", request.state.lang))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+# -- appliances -----------------------------------------------------------------------------------------
+
+
+@guard("appliances")
+async def appliances(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    rooms, groups = views.relays(await run_in_threadpool(console.hub.nodes), lang)
+    names = {f"{r['site']}/{r['node']}/{r['device']}": r["name"] for room in rooms for r in room["relays"]}
+    log_rows = [{"time": stamp(e.ts_ms, console.tz), "user": e.user,
+                 "target": f"{names[e.target]} ({e.target})" if e.target in names else e.target,
+                 "action": (text(f"console.appl.{e.detail['action']}", lang)
+                            if e.detail.get("action") in ("on", "off") else e.detail.get("action", "")),
+                 "result": result_text(e.result, lang)}
+                for e in console.audit.entries(("switch", "switch_group"), limit=50)]
+    return render(request, "appliances.html", rooms=rooms, groups=groups, audit=log_rows,
+                  may_switch=request.state.user.may("switch"))
+
+
+def result_text(result: str | None, lang: str) -> str:
+    if result is None:
+        return text("console.appl.pending", lang)
+    if result == "ok":
+        return text("console.appl.ok", lang)
+    if result == "timeout":
+        return text("console.appl.timeout", lang)
+    if result == "refused: not connected to the broker":  # the hub's own answer, not the device's
+        return text("console.appl.hub_offline", lang)
+    if result.startswith("ok "):
+        ok, total = result[3:].split("/")
+        return text("console.appl.group_result", lang, ok=ok, total=total)
+    return text("console.appl.refused", lang, error=result.removeprefix("refused: "))
+
+
+def reply_result(reply: dict[str, Any]) -> str:
+    if reply.get("ok"):
+        return "ok"
+    if reply.get("error") == "timeout":
+        return "timeout"
+    return f"refused: {reply.get('error', '?')}"
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+@guard("switch")
+async def switch(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang, user = request.state.lang, request.state.user
+    body = await _json_body(request)
+    if body is None or body.get("action") not in SWITCH_ACTIONS:
+        return JSONResponse({"ok": False, "error": text("console.bad_request", lang, reason="action")}, 400)
+    site, node, device = (str(body.get(k, "")) for k in ("site", "node", "device"))
+    if views.find_relay(await run_in_threadpool(console.hub.nodes), site, node, device) is None:
+        return JSONResponse({"ok": False, "error": text("console.not_found", lang)}, 404)
+    entry = console.audit.record(user.name, client_ip(request), "switch", f"{site}/{node}/{device}",
+                                 {"action": body["action"]})
+    reply = await run_in_threadpool(lambda: console.hub.command(
+        site, node, device, body["action"], timeout=console.command_timeout, by=user.name))
+    result = reply_result(reply)
+    console.audit.complete(entry, result)
+    return JSONResponse({"ok": bool(reply.get("ok")), "result": result, "reply": reply,
+                         "message": result_text(result, lang)})
+
+
+@guard("switch")
+async def switch_group(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang, user = request.state.lang, request.state.user
+    body = await _json_body(request)
+    if body is None or body.get("action") not in SWITCH_ACTIONS or not body.get("group"):
+        return JSONResponse({"ok": False, "error": text("console.bad_request", lang, reason="group")}, 400)
+    site, group = str(body.get("site", "")), str(body["group"])
+    entry = console.audit.record(user.name, client_ip(request), "switch_group", f"{site}/group/{group}",
+                                 {"action": body["action"]})
+    replies = await run_in_threadpool(lambda: console.hub.command_group(
+        site, group, body["action"], timeout=console.command_timeout, by=user.name))
+    items = group_replies(replies)
+    ok = sum(1 for r in items if r.get("ok"))
+    # the group's members as the hub knows them: a member that never answered counts as not done
+    expected = sum(1 for room in views.relays(await run_in_threadpool(console.hub.nodes), lang)[0]
+                   if room["site"] == site for r in room["relays"] if group in r["groups"])
+    total = max(expected, len(items))
+    result = f"ok {ok}/{total}" if items else "timeout"
+    console.audit.complete(entry, result)
+    return JSONResponse({"ok": bool(items) and ok == total, "result": result, "replies": items,
+                         "message": result_text(result, lang)})
+
+
+def group_replies(replies: Any) -> list[dict[str, Any]]:
+    """The hub's group answer as a list of replies (it may key them by device)."""
+    if isinstance(replies, dict) and "ok" in replies and not isinstance(replies.get("ok"), dict):
+        return [replies]
+    if isinstance(replies, dict):
+        return [{"device": k, **v} for k, v in replies.items()]
+    return list(replies or [])
+
+
+# -- meters ------------------------------------------------------------------------------------------------
+
+
+def _meters_data(console: Console, selected: str | None) -> dict[str, Any]:
+    ms = views.meters(console.hub.nodes())
+    out: dict[str, Any] = {"meters": ms, "summaries": [], "buildings": [], "ranking": [], "charts": None,
+                           "selected": None, "error": None}
+    if console.readings is None or not ms:
+        return out
+    now = console.now_ms()
+    try:
+        out["summaries"] = [views.meter_summary(console.readings, m, now, console.tz) for m in ms]
+        out["buildings"] = views.building_totals(out["summaries"])
+        out["ranking"] = views.after_hours_ranking(console.readings, ms, now, console.tz,
+                                                   parse_hours(console.school_hours))
+        key, name, members = views.chart_selection(ms, selected)
+        out["selected"] = {"key": key, "name": name}
+        out["charts"] = views.meter_charts(console.readings, members, now, console.tz)
+    except Exception as exc:  # a missing or locked database: say so on the page
+        log.warning("console: readings unavailable: %s", exc)
+        out["error"] = str(exc)
+    return out
+
+
+@guard("meters")
+async def meters(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    data = await run_in_threadpool(_meters_data, console, request.query_params.get("m"))
+    alerts = await run_in_threadpool(lambda: console.hub.journal.alerts(
+        types=list(views.METER_TYPES), since_ms=console.now_ms() - 31 * 86_400_000, limit=50))
+    return render(request, "meters.html", **data, configured=console.readings is not None,
+                  alerts=_views(console, alerts, lang), fmt=views.number, school_hours=console.school_hours,
+                  charts_json=json.dumps(data["charts"]) if data["charts"] else "null")
+
+
+# -- nodes, alerts, users ----------------------------------------------------------------------------------
+
+
+@guard("nodes")
+async def nodes(request: Request) -> Response:
+    console: Console = request.app.state.console
+    ns = await run_in_threadpool(console.hub.nodes)
+    lang = request.state.lang
+    return render(request, "nodes.html", nodes=[views.node_view(n, lang, console.tz) for n in ns])
+
+
+def _filters(request: Request, console: Console) -> dict[str, Any]:
+    q = request.query_params
+    kw: dict[str, Any] = {}
+    if q.get("type"):
+        kw["types"] = [q["type"]]
+    if q.get("state") in STATES:
+        kw["state"] = q["state"]
+    for key in ("site", "node", "device"):
+        if q.get(key):
+            kw[key] = q[key]
+    place = (q.get("place") or "").split("/")
+    if len(place) in (2, 3) and all(place):  # site/node (the node itself) or site/node/device
+        kw["site"], kw["node"] = place[0], place[1]
+        kw["device"] = place[2] if len(place) == 3 else ""
+    try:
+        start = date.fromisoformat(q["from"]) if q.get("from") else None
+        end = date.fromisoformat(q["to"]) if q.get("to") else None
+    except ValueError:
+        start = end = None
+    since, until = views.day_range(start, end, console.tz)
+    if since is not None:
+        kw["since_ms"] = since
+    if until is not None:
+        kw["until_ms"] = until
+    return kw
+
+
+PAGE = 100
+
+
+@guard("alerts")
+async def alerts(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    offset = max(0, int(request.query_params.get("offset", "0") or 0))
+    kw = _filters(request, console)
+    rows = await run_in_threadpool(lambda: console.hub.journal.alerts(**kw, limit=PAGE + 1, offset=offset))
+    types = sorted({*views.GATE_TYPES, *views.METER_TYPES, "meter_offline", "camera_offline", "node_offline",
+                    *(a.type for a in rows)})
+    more = len(rows) > PAGE
+    q = dict(request.query_params)
+    places = [(f"{n['site']}/{n['node']}/{views.device_id(d)}", f"{n['node']} · {d.get('name') or d['id']}")
+              for n in await run_in_threadpool(console.hub.nodes) for d in views.devices_of(n)]
+    return render(request, "alerts.html", alerts=_views(console, rows[:PAGE], lang), q=q, places=places,
+                  types=[(t, views.title(t, lang)) for t in types],
+                  states=[(s, text(f"state.{s}", lang)) for s in STATES],
+                  csv_url="/alerts.csv?" + urlencode({k: v for k, v in q.items() if k != "offset"}),
+                  more_url=("/alerts?" + urlencode({**q, "offset": offset + PAGE})) if more else None)
+
+
+@guard("alerts")
+async def alerts_csv(request: Request) -> Response:
+    console: Console = request.app.state.console
+    kw = _filters(request, console)
+    rows = await run_in_threadpool(lambda: console.hub.journal.alerts(**kw, limit=100_000))
+    body = views.alerts_csv(_views(console, rows, request.state.lang), request.state.lang)
+    name = f"alerts-{stamp(console.now_ms(), console.tz)[:10]}.csv"
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@guard("users")
+async def users_page(request: Request) -> Response:
+    console: Console = request.app.state.console
+    lang = request.state.lang
+    message = ""
+    if request.method == "POST":
+        form = await request.form()
+        try:
+            u = console.users.add(str(form.get("name", "")).strip(), str(form.get("role", "")),
+                                  str(form.get("password", "")))
+            console.audit.record(request.state.user.name, client_ip(request), "user_added", u.name,
+                                 {"role": u.role})
+            message = text("console.users.added", lang, name=u.name)
+        except UserError as exc:
+            message = text("console.users.error", lang, error=str(exc))
+    return render(request, "users.html", users=[(u, role_text(u.role, lang)) for u in console.users.all()],
+                  roles=[(r, role_text(r, lang)) for r in ROLES], message=message)
+
+
+@guard("users")
+async def user_remove(request: Request) -> Response:
+    console: Console = request.app.state.console
+    name = request.path_params["name"]
+    if name != request.state.user.name and console.users.remove(name):
+        console.audit.record(request.state.user.name, client_ip(request), "user_removed", name)
+    return RedirectResponse("/users", 303)
+
+
+# -- live updates ------------------------------------------------------------------------------------------
+
+
+def live_item(item: Any) -> dict[str, Any] | None:
+    """The hub's listener call (kind, what) as {"kind": ...}: ("alert", Alert) for a new or changed alert,
+    ("state", {site, node, device, state}) and ("status", {site, node, online, ts_ms})."""
+    if not (isinstance(item, tuple) and len(item) == 2):
+        return None
+    kind, what = item
+    if kind == "alert" and isinstance(what, Alert):
+        return {"kind": "alert", "alert": what}
+    if kind in ("state", "status") and isinstance(what, dict):
+        return {**what, "kind": kind}
+    return None
+
+
+KEEPALIVE_S = 15.0
+
+
+@guard(None)
+async def events(request: Request) -> Response:
+    console: Console = request.app.state.console
+    user, lang = request.state.user, request.state.lang
+    sub = console.broadcaster.add()
+    card = templates.get_template("_alert.html")
+    csrf = csrf_token(request)
+
+    def t(key: str, **fields: Any) -> str:
+        return text(key, lang, **fields)
+
+    def render_item(raw: Any) -> str | None:
+        item = live_item(raw)
+        if item is None:
+            return None
+        if item["kind"] == "alert":
+            a: Alert = item["alert"]
+            if not user.may("alerts"):
+                return None
+            v = views.alert_view(a, lang, console.tz, console.hub.journal.actions(a.id))
+            html = card.render(a=v, t=t, csrf=csrf, next="/gate") if v["gate"] and user.may("gate") else ""
+            return frame("alert", json.dumps({"id": v["id"], "type": v["type"], "state": v["state"],
+                                              "gate": v["gate"], "title": v["title"], "html": html},
+                                             ensure_ascii=False))
+        if item["kind"] == "state" and not user.may("appliances"):
+            return None  # relay states are for the pages that show them
+        data = {k: v for k, v in item.items() if isinstance(v, str | int | float | bool | type(None) | dict)}
+        if item["kind"] == "state" and isinstance(item.get("state"), dict):
+            on = item["state"].get("on")
+            if on is not None:
+                data["text"] = t("console.appl.state_on" if on else "console.appl.state_off")
+        if item["kind"] == "status":
+            data["text"] = t("console.nodes.online" if item.get("online") else "console.nodes.offline")
+        return frame(str(item["kind"]), json.dumps(data, ensure_ascii=False, default=str))
+
+    async def stream():
+        try:
+            yield "retry: 2000\n\n"
+            while not sub.dropped:
+                items = await sub.next_items(KEEPALIVE_S)
+                if not items:
+                    yield ": keep-alive\n\n"
+                    continue
+                for raw in items:
+                    try:
+                        out = await run_in_threadpool(render_item, raw)
+                    except Exception:  # one bad item never ends a page's stream
+                        log.exception("console: cannot render a live update")
+                        continue
+                    if out:
+                        yield out
+            yield frame("reload", "{}")  # fell behind: the page reloads its state from the journal
+        finally:
+            console.broadcaster.remove(sub)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+# -- the application ---------------------------------------------------------------------------------------
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware (streams pass through untouched): no framing, no sniffing, no outside content."""
+
+    HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"same-origin"),
+               (b"content-security-policy",
+                b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                b"frame-ancestors 'none'; form-action 'self'")]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(console: Console, secret_key: str, secure_cookies: bool = False,
+               session_hours: float = 12.0) -> Starlette:
+    routes = [
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", home),
+        Route("/gate", gate),
+        Route("/api/gate", gate_status),
+        Route("/api/gate/cards", gate_cards),
+        Route("/alerts/{id:int}/acknowledge", acknowledge, methods=["POST"]),
+        Route("/alerts/{id:int}/close", close_alert, methods=["POST"]),
+        Route("/alerts/{id:int}/snapshot.png", snapshot),
+        Route("/appliances", appliances),
+        Route("/api/switch", switch, methods=["POST"]),
+        Route("/api/switch-group", switch_group, methods=["POST"]),
+        Route("/meters", meters),
+        Route("/nodes", nodes),
+        Route("/alerts", alerts),
+        Route("/alerts.csv", alerts_csv),
+        Route("/users", users_page, methods=["GET", "POST"]),
+        Route("/users/{name}/remove", user_remove, methods=["POST"]),
+        Route("/events", events),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
+                   max_age=int(session_hours * 3600), same_site="strict", https_only=secure_cookies),
+    ])
+    app.state.console = console
+    return app
+
+
+PUBLIC_PATHS = ("/login", "/static/")  # the only routes reachable without a session (tests check)
