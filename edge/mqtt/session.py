@@ -8,6 +8,16 @@ work. Publishing is done by that owner too.
 Persistent MQTT v5 session: ``clean_start=False`` on every connect plus a
 session expiry, so the broker keeps our subscriptions and queues QoS 1
 messages (commands) while we are away.
+
+Inbound back-pressure (an owner given a bounded ``messages`` queue): a flood
+must wait at the broker, not in our memory. QoS 1: the CONNECT's Receive
+Maximum caps how many unacknowledged messages the broker sends us; with
+manual acks that is how many can be in our hands at once. QoS 0 has no such
+cap: when the queue is full the callback waits, so paho stops reading the
+socket, TCP's window closes and the broker holds (or drops, by its own
+limits) the rest. While it waits, paho writes nothing either (PUBACKs and
+publishes go out once it returns), so the owner must never wait on paho
+while it has messages to take: it takes them in every loop step.
 """
 
 from __future__ import annotations
@@ -88,9 +98,14 @@ class MqttSession:
         will: Will | None = None,
         manual_ack: bool = False,
         max_inflight: int = 100,
+        messages: queue.Queue | None = None,
+        receive_maximum: int | None = None,
     ) -> None:
         self.settings = settings
         self.inbox = inbox
+        self.messages = messages  # inbound messages; control records go to inbox
+        self.receive_maximum = receive_maximum
+        self._stopping = False
         self.connected = False
         self.connection = 0  # counts successful connects
         self.client = mqtt.Client(
@@ -149,7 +164,7 @@ class MqttSession:
         props = getattr(msg, "properties", None)
         rt = getattr(props, "ResponseTopic", None) if props else None
         cd = getattr(props, "CorrelationData", None) if props else None
-        self.inbox.put(
+        self._hand_over(
             Message(
                 msg.topic,
                 bytes(msg.payload),
@@ -163,10 +178,26 @@ class MqttSession:
             )
         )
 
+    def _hand_over(self, message: Message) -> None:
+        if self.messages is None:
+            self.inbox.put(message)
+            return
+        while not self._stopping:  # full: wait here (back-pressure), unless we are shutting down
+            try:
+                self.messages.put(message, timeout=0.2)
+            except queue.Full:
+                continue
+            if self.messages.qsize() == 1:  # it was empty: the owner may be asleep on its inbox
+                self.inbox.put(None)
+            return
+        # stopping: dropped unacknowledged; the broker sends it to our next session
+
     # -- owner's API ------------------------------------------------------------
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = int(self.settings.get("session_expiry", 3600))
+        if self.receive_maximum:
+            props.ReceiveMaximum = self.receive_maximum
         self.client.connect_async(
             self.settings["host"],
             int(self.settings["port"]),
@@ -216,6 +247,7 @@ class MqttSession:
 
     def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
         """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""
+        self._stopping = True  # a callback waiting for room in `messages` gives up
         if self.connected:
             for topic, payload, retain in final or []:
                 try:
