@@ -30,7 +30,7 @@ from drivers.base import Device, Resources, Switch
 from edge import __version__
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
-from edge.agent.throttle import throttled
+from edge.agent.throttle import THROTTLE, throttled
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
 from edge.mqtt.discovery import discovery_configs
@@ -122,6 +122,7 @@ class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
         self.cfg = cfg
         self.resources = resources or Resources()
+        THROTTLE.reset()  # one agent per process; a test's agent starts with a clean count
         self.topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
         self.db = Database(cfg["storage"]["path"])
         self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"])
@@ -266,13 +267,13 @@ class Agent:
                 item = self.inbox.get_nowait()
         except queue.Empty:
             pass
-        if self._done_rows:
+        if self._done_rows and (not self.db.full or time.monotonic() >= self._next_storage_probe):
             rows, self._done_rows = self._done_rows, []
             try:
                 self.outbox.ack(rows)
-            except Exception:  # kept: deleted on a later turn (they are not sent again meanwhile)
+            except Exception as exc:  # kept: deleted on a later turn (they are not sent again meanwhile)
                 self._done_rows = rows + self._done_rows
-                raise
+                log.error("could not delete %d delivered outbox rows (%s); trying again", len(rows), exc)
         self._pump()
 
     def _take_messages(self) -> None:
@@ -387,7 +388,9 @@ class Agent:
             for c in self.configs.values()
         ]
         # Paged when large (docs/mqtt.md): a reader's message-size limit must not lose a node's devices.
-        pages = payloads.info_pages(__version__, self._session_no, self.started_ms, devices)
+        pages = payloads.info_pages(
+            __version__, self._session_no, self.started_ms, devices, page_bytes=payloads.INFO_PAGE_BYTES
+        )
         self._publish_json(self.topics.info, pages[0], retain=True)
         for page in pages[1:]:
             self._publish_json(f"{self.topics.info}/{page['page']}", page, retain=True)

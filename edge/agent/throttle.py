@@ -14,11 +14,15 @@ import time
 
 
 class Throttle(logging.Filter):
-    def __init__(self, burst: int = 5, window: float = 60.0) -> None:
+    def __init__(self, burst: int = 10, window: float = 60.0) -> None:
         super().__init__()
         self.burst, self.window = burst, window
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], list] = {}  # key -> [window start, passed, held back]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._seen.clear()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
