@@ -44,7 +44,7 @@ from edge.store.outbox import Outbox, Reply
 log = throttled(logging.getLogger("campus-edge.agent"))
 
 PUMP_WINDOW = 100  # messages in flight to the broker at once
-RECEIVE_MAXIMUM = 100  # QoS 1 messages the broker sends us before our PUBACKs (MQTT v5 CONNECT)
+RECEIVE_MAXIMUM = 100  # QoS 1 messages the broker may send before our PUBACKs (MQTT v5 CONNECT)
 INBOX_MESSAGES = 500  # inbound messages held in memory at most; beyond, they wait at the broker
 MESSAGE_BATCH = 200  # messages handled per loop turn at most ...
 STEP_SECONDS = 0.05  # ... and for at most this long: then the timers get their turn
@@ -128,7 +128,7 @@ class Agent:
         self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"])
         self.commands = CommandLog(self.db)
         self.inbox: queue.Queue = queue.Queue()  # control records: bounded by what produces them
-        self.messages: queue.Queue = queue.Queue(maxsize=INBOX_MESSAGES)  # inbound MQTT messages
+        self.messages: queue.Queue = queue.Queue()  # inbound MQTT messages (bounded by the session)
         self._stop = threading.Event()
         self.started_ms = now_ms()
         self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0, "retained_ignored": 0}
@@ -150,6 +150,7 @@ class Agent:
             manual_ack=True,  # a command is acknowledged only once it is carried out and recorded
             messages=self.messages,
             receive_maximum=RECEIVE_MAXIMUM,
+            max_waiting=INBOX_MESSAGES,
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
         self._sent_upto = 0
@@ -171,6 +172,7 @@ class Agent:
         self._storage_full_since: float | None = None
         self._next_storage_probe = 0.0
         self._retained_seen: dict[tuple[str, bytes], None] = {}
+        self._changed: set[str] = set()  # devices whose state changed this turn
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -213,6 +215,17 @@ class Agent:
         self._guard(self._take_messages)
         self._guard(self._pump)
         self._tick()
+        self._guard(self._flush_states)
+
+    def _flush_states(self) -> None:
+        """Publish the latest state of each device that changed this turn (a flood of toggles
+        makes one retained state per turn, not one per command)."""
+        if not self._changed or not self.session.connected:
+            self._changed.clear()  # the birth on reconnect publishes the latest
+            return
+        changed, self._changed = self._changed, set()
+        for device in changed:
+            self._publish_json(self.topics.device(device, "state"), self.retained[device], retain=True)
 
     def _guard(self, part: Any, *args: Any) -> None:
         """Run one part of the loop; a full disk or a bug must degrade the node, not switch it off."""
@@ -282,8 +295,8 @@ class Agent:
         At most MESSAGE_BATCH messages, for at most STEP_SECONDS (less when a pulse ends sooner):
         the rest wait in the bounded queue, and beyond it at the broker.
         """
-        if self._closing:
-            return  # not acknowledged: the broker delivers them to our next session
+        if self._closing or self.messages.empty():
+            return  # closing: not acknowledged, the broker delivers them to our next session
         deadline = time.monotonic() + STEP_SECONDS
         end = self.switching.next_pulse_end()
         if end is not None:
@@ -556,10 +569,11 @@ class Agent:
         respond: tuple[str, bytes | None] | None,
         replies: list[Reply] | None = None,
     ) -> None:
-        """Publish a new state now; queue the reply (in ``replies`` for the caller to store, else here)."""
+        """Publish a new state (at the end of this turn); queue the reply (in ``replies`` for the
+        caller to store, else here)."""
         if outcome.state is not None:
             self.retained[outcome.device] = outcome.state
-            self._publish_json(self.topics.device(outcome.device, "state"), outcome.state, retain=True)
+            self._changed.add(outcome.device)  # published at the end of this turn
         body = payloads.dumps(outcome.reply)
         batch = [Reply(self.topics.device(outcome.device, "reply"), body)]
         if respond is not None:
@@ -619,6 +633,7 @@ class Agent:
             "uptime_s": round(time.time() - self.started_ms / 1000, 1),
             "outbox_pending": len(self.outbox),
             "outbox_dropped": self.outbox.dropped,
+            "dropped_qos0": self.session.dropped_qos0,
             **self.counters,
             **self.switching.counters,
         }

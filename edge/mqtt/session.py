@@ -9,15 +9,17 @@ Persistent MQTT v5 session: ``clean_start=False`` on every connect plus a
 session expiry, so the broker keeps our subscriptions and queues QoS 1
 messages (commands) while we are away.
 
-Inbound back-pressure (an owner given a bounded ``messages`` queue): a flood
-must wait at the broker, not in our memory. QoS 1: the CONNECT's Receive
-Maximum caps how many unacknowledged messages the broker sends us; with
-manual acks that is how many can be in our hands at once. QoS 0 has no such
-cap: when the queue is full the callback waits, so paho stops reading the
-socket, TCP's window closes and the broker holds (or drops, by its own
-limits) the rest. While it waits, paho writes nothing either (PUBACKs and
-publishes go out once it returns), so the owner must never wait on paho
-while it has messages to take: it takes them in every loop step.
+Inbound back-pressure (an owner given a ``messages`` queue): a flood must wait
+at the broker, not in our memory. The CONNECT asks for a Receive Maximum (how
+many unacknowledged QoS 1 messages the broker may send us), but Mosquitto 2.0.11
+stops honouring it once the client has acknowledged a message, so the bound that
+holds is ours: beyond ``max_waiting`` queued messages the callback waits, paho
+stops reading the socket, TCP's window closes and the broker holds (or drops, by
+its own limits) the rest. While it waits paho reads and writes nothing else, not
+even PUBACKs, so the owner must keep taking messages whatever else it waits for
+(it never waits on this thread). QoS 0 waits at most ``qos0_wait``: if the owner
+is stalled that long, the message is dropped and counted (``dropped_qos0``), as
+QoS 0 allows; QoS 1 waits for room (its PUBACK is the owner's promise).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import logging
 import queue
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,11 +103,15 @@ class MqttSession:
         max_inflight: int = 100,
         messages: queue.Queue | None = None,
         receive_maximum: int | None = None,
+        max_waiting: int = 500,
+        qos0_wait: float = 0.2,
     ) -> None:
         self.settings = settings
         self.inbox = inbox
         self.messages = messages  # inbound messages; control records go to inbox
         self.receive_maximum = receive_maximum
+        self.max_waiting, self.qos0_wait = max_waiting, qos0_wait
+        self.dropped_qos0 = 0
         self._stopping = False
         self.connected = False
         self.connection = 0  # counts successful connects
@@ -182,15 +189,20 @@ class MqttSession:
         if self.messages is None:
             self.inbox.put(message)
             return
-        while not self._stopping:  # full: wait here (back-pressure), unless we are shutting down
-            try:
-                self.messages.put(message, timeout=0.2)
-            except queue.Full:
-                continue
-            if self.messages.qsize() == 1:  # it was empty: the owner may be asleep on its inbox
-                self.inbox.put(None)
-            return
-        # stopping: dropped unacknowledged; the broker sends it to our next session
+        if self.messages.qsize() >= self.max_waiting:
+            deadline = time.monotonic() + self.qos0_wait
+            while self.messages.qsize() >= self.max_waiting:  # back-pressure: paho reads no further
+                if self._stopping:
+                    return  # unacknowledged: the broker sends it to our next session
+                if message.qos == 0 and time.monotonic() >= deadline:
+                    self.dropped_qos0 += 1
+                    if self.dropped_qos0 in (1, 10, 100) or self.dropped_qos0 % 10_000 == 0:
+                        log.warning("%d QoS 0 message(s) dropped: owner not keeping up", self.dropped_qos0)
+                    return
+                time.sleep(0.002)
+        self.messages.put(message)
+        if self.messages.qsize() == 1:  # it was empty: the owner may be asleep on its inbox
+            self.inbox.put(None)
 
     # -- owner's API ------------------------------------------------------------
     def start(self) -> None:

@@ -69,7 +69,6 @@ def test_pulse_ends_on_time_while_a_command_flood_arrives(run_agent, mqtt_probe,
     assert pin(pin_factory, 22) == 0
     # the agent got through the flood and its health readings kept coming meanwhile
     wait_for(lambda: ra.agent.switching.counters["commands_ok"] >= 6001, timeout=120, what="flood handled")
-    assert ra.agent.messages.maxsize and ra.agent.messages.qsize() <= ra.agent.messages.maxsize
 
 
 def test_qos0_flood_is_held_at_the_broker_not_in_agent_memory(broker, tmp_path: Path, mqtt_probe):
