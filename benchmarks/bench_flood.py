@@ -222,7 +222,8 @@ def main() -> None:
           f"{med['qos0_peak_rss_mib']:.1f} MiB   (idle {med['idle_rss_mib']:.1f} MiB; "
           f"ratio {med['qos0_peak_rss_mib'] / med['idle_rss_mib']:.2f})")
     print(f"  health during the QoS 0 flood: {med['qos0_health_readings']:.0f} readings in "
-          f"{med['qos0_window_s']:.1f} s, longest gap {med['qos0_longest_health_gap_s']:.2f} s (configured: 1 s)")
+          f"{med['qos0_window_s']:.1f} s, longest gap {med['qos0_longest_health_gap_s']:.2f} s "
+          "(configured: 1 s)")
 
 
 if __name__ == "__main__":
