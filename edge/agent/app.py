@@ -172,6 +172,7 @@ class Agent:
         self._storage_full_since: float | None = None
         self._next_storage_probe = 0.0
         self._retained_seen: dict[tuple[str, bytes], None] = {}
+        self._deferred_events: list[dict[str, Any]] = []  # storage events that met no connection
         self._changed: set[str] = set()  # devices whose state changed this turn
 
     # -- life cycle -------------------------------------------------------------
@@ -421,6 +422,9 @@ class Agent:
                 self._publish_json(dc.topic, dc.payload, retain=True)
         for device, state in self.retained.items():
             self._publish_json(self.topics.device(device, "state"), state, retain=True)
+        for body in self._deferred_events:
+            self._publish_json(self.topics.device("agent", "event"), body)
+        self._deferred_events = []
         self.session.publish(self.topics.status, b"online", retain=True)
 
     def _pump(self) -> None:
@@ -683,9 +687,11 @@ class Agent:
 
     def _direct_event(self, type_: str, fields: dict[str, Any]) -> None:
         """An event of device `agent` that cannot wait for the outbox (it is what is broken): no seq."""
+        body = {"ts": now_ms(), "type": type_, **fields}
         if self.session.connected:
-            body = {"ts": now_ms(), "type": type_, **fields}
             self._publish_json(self.topics.device("agent", "event"), body)
+        else:  # sent with the next birth
+            self._deferred_events = [*self._deferred_events[-9:], body]
 
     def _storage_reset(self) -> None:
         """The database file was damaged and replaced by a fresh one (edge/store/db.py): say it loudly."""
