@@ -153,7 +153,7 @@ class Agent:
             max_waiting=INBOX_MESSAGES,
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
-        self._sent_upto = 0
+        self._sent_upto = {False: 0, True: 0}  # last row sent: readings and events, replies
         self._offline_since: float | None = time.monotonic()
         self._failsafe_done: set[str] = set()
         self._schedule_cursor: int | None = None  # epoch minute whose schedule entries have run
@@ -441,16 +441,23 @@ class Agent:
                     STALL_SECONDS,
                 )
                 self._inflight.clear()
-                self._sent_upto = 0
+                self._sent_upto = {False: 0, True: 0}
             return
-        for row in self.outbox.pending(self._sent_upto, room):
+        # Two streams share the window: a backlog of replies (a command flood) must not hold back
+        # readings and health, nor a backlog of readings (after an outage) the answers to commands.
+        data = self.outbox.pending(self._sent_upto[False], room, replies=False)
+        answers = self.outbox.pending(self._sent_upto[True], room, replies=True)
+        take = min(len(data), max(room // 2, room - len(answers)))  # half each; unused room to the other
+        rows = data[:take] + answers[: room - take]
+        for row in rows:
             mid = self.session.publish(
                 row.topic, row.payload, qos=row.qos, response_to=_respond(row.topic, row.correlation)
             )
             if mid is None:
                 return
             self._inflight[mid] = (row.id, time.monotonic())
-            self._sent_upto = row.id
+            is_reply = row.kind == "reply"
+            self._sent_upto[is_reply] = max(self._sent_upto[is_reply], row.id)
 
     def _retry_parked(self) -> None:
         if not self._parked or not self.session.connected or time.monotonic() < self._next_parked_retry:

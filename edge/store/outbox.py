@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS seqs (device TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 # Added after the first release: files written by older agents get them on open.
 COLUMNS = {"correlation": "BLOB"}
+COLS = "id, topic, payload, qos, correlation, kind"  # what an OutboxRow is read from
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class OutboxRow:
     payload: bytes
     qos: int
     correlation: bytes | None = None  # MQTT v5 correlation data of a reply to a response topic
+    kind: str = ""  # telemetry | event | reply
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,11 @@ class Outbox:
             self.dropped += 1
             self.db.put("outbox", "dropped", self.dropped, conn=c)
 
-    def pending(self, after_id: int, limit: int) -> list[OutboxRow]:
+    def pending(self, after_id: int, limit: int, replies: bool | None = None) -> list[OutboxRow]:
+        """Waiting rows after ``after_id`` in order; only replies (True), only the others (False), or all."""
+        where = {None: "", True: " AND kind='reply'", False: " AND kind<>'reply'"}[replies]
         rows = self.db.query(
-            "SELECT id, topic, payload, qos, correlation FROM outbox WHERE id>? ORDER BY id LIMIT ?",
+            f"SELECT {COLS} FROM outbox WHERE id>?{where} ORDER BY id LIMIT ?",
             (after_id, limit),
         )
         return [_row(r) for r in rows]
@@ -142,7 +146,7 @@ class Outbox:
         for i in range(0, len(row_ids), 500):
             chunk = row_ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            q = f"SELECT id, topic, payload, qos, correlation FROM outbox WHERE id IN ({marks}) ORDER BY id"
+            q = f"SELECT {COLS} FROM outbox WHERE id IN ({marks}) ORDER BY id"
             out += [_row(r) for r in self.db.query(q, tuple(chunk))]
         return out
 
@@ -164,4 +168,4 @@ class Outbox:
 
 
 def _row(r: tuple) -> OutboxRow:
-    return OutboxRow(r[0], r[1], bytes(r[2]), r[3], None if r[4] is None else bytes(r[4]))
+    return OutboxRow(r[0], r[1], bytes(r[2]), r[3], None if r[4] is None else bytes(r[4]), r[5])
