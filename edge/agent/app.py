@@ -680,7 +680,8 @@ class Agent:
                 self.db.put("agent", "storage_probe", now_ms())  # a write that commits clears db.full
             except Exception:
                 pass
-        if not self.db.full:
+        # recovered once writes commit again and none failed for a while (no flapping when nearly full)
+        if not self.db.full and time.monotonic() - self.db.full_at >= STORAGE_PROBE_SECONDS:
             took = time.monotonic() - self._storage_full_since
             self._storage_full_since = None
             log.warning("storage takes writes again after %.1f s", took)

@@ -60,6 +60,7 @@ class Database:
         self.path = str(path)
         self.reset: str | None = None  # why the file found at start was quarantined, if it was
         self.full: str | None = None  # the error of the last write refused for lack of space
+        self.full_at = 0.0  # time.monotonic() of that refusal
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -128,6 +129,7 @@ class Database:
     def _note(self, exc: BaseException) -> None:
         if is_full(exc):
             self.full = str(exc) or type(exc).__name__
+            self.full_at = time.monotonic()
 
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:

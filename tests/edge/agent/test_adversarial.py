@@ -1,6 +1,6 @@
 """Hostile and clumsy input against the agent (issue 9), each against a real Mosquitto.
 
-Floods, retained commands, a full disk (a real 2 MB tmpfs), kill -9 between a command's
+Floods, retained commands, a full disk (a real 8 MB tmpfs), kill -9 between a command's
 PUBACK and its reply, damaged database files, an unbounded command log, oversized birth
 info, malformed JSON and log injection. Run alone with ``pytest -m adversarial``.
 """
@@ -146,12 +146,13 @@ def test_retained_commands_do_not_run_at_start_or_reconnect(
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A real 2 MB filesystem (tmpfs), so writes fail with ENOSPC as on a full SD card."""
+    """A real 8 MB filesystem (tmpfs), so writes fail with ENOSPC as on a full SD card (8 MB: room for
+    SQLite's WAL to reach its 4 MB checkpoint once space is freed)."""
     mnt = tmp_path / "small"
     mnt.mkdir()
     if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("needs root to mount a 2 MB tmpfs (real full-disk test)")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
+        pytest.skip("needs root to mount an 8 MB tmpfs (real full-disk test)")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
     yield mnt
