@@ -44,6 +44,7 @@ from edge.store.outbox import Outbox, Reply
 log = throttled(logging.getLogger("campus-edge.agent"))
 
 PUMP_WINDOW = 100  # messages in flight to the broker at once
+DATA_RESERVE = 10  # of which replies leave this many to readings and events
 RECEIVE_MAXIMUM = 100  # QoS 1 messages the broker may send before our PUBACKs (MQTT v5 CONNECT)
 INBOX_MESSAGES = 500  # inbound messages held in memory at most; beyond, they wait at the broker
 MESSAGE_BATCH = 200  # messages handled per loop turn at most ...
@@ -154,6 +155,7 @@ class Agent:
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
         self._sent_upto = {False: 0, True: 0}  # last row sent: readings and events, replies
+        self._inflight_replies: set[int] = set()  # mids of replies among _inflight
         self._offline_since: float | None = time.monotonic()
         self._failsafe_done: set[str] = set()
         self._schedule_cursor: int | None = None  # epoch minute whose schedule entries have run
@@ -338,6 +340,7 @@ class Agent:
             return
         if isinstance(item, Published):
             entry = self._inflight.pop(item.mid, None)
+            self._inflight_replies.discard(item.mid)
             if entry is None:
                 return
             if item.refused is None:
@@ -441,12 +444,15 @@ class Agent:
                     STALL_SECONDS,
                 )
                 self._inflight.clear()
+                self._inflight_replies.clear()
                 self._sent_upto = {False: 0, True: 0}
             return
         # Two streams share the window: a backlog of replies (a command flood) must not hold back
         # readings and health, nor a backlog of readings (after an outage) the answers to commands.
         data = self.outbox.pending(self._sent_upto[False], room, replies=False)
-        answers = self.outbox.pending(self._sent_upto[True], room, replies=True)
+        # replies never fill the window: readings (health) always find room, whatever is queued ahead
+        cap = min(room, PUMP_WINDOW - DATA_RESERVE - len(self._inflight_replies))
+        answers = self.outbox.pending(self._sent_upto[True], cap, replies=True) if cap > 0 else []
         take = min(len(data), max(room // 2, room - len(answers)))  # half each; unused room to the other
         rows = data[:take] + answers[: room - take]
         for row in rows:
@@ -457,6 +463,8 @@ class Agent:
                 return
             self._inflight[mid] = (row.id, time.monotonic())
             is_reply = row.kind == "reply"
+            if is_reply:
+                self._inflight_replies.add(mid)
             self._sent_upto[is_reply] = max(self._sent_upto[is_reply], row.id)
 
     def _retry_parked(self) -> None:
