@@ -108,8 +108,8 @@ class Switching:
         Written ahead: a command whose record cannot be written (disk full) is refused, not
         executed, so a replay can never find it missing after it ran. Switching without a
         command (pulse end, schedule, failsafe) and a local rule's action go ahead anyway: the
-        relay's safety comes first. A relay that cannot be driven is a refusal; its entry is removed again, so the
-        same id may be tried again once the relay works.
+        relay's safety comes first. A relay that cannot be driven is a refusal; its entry is removed
+        again, so the same id may be tried again once the relay works.
         """
         now = self.now_ms()
         sw = self.switches[device]
