@@ -28,10 +28,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NODES = ("gate", "classroom-301", "meter-room")
-BURST_AT = 20.0  # seconds into the demo
+BURST_AT = 20.0  # seconds into the demo (a third of a shorter one)
 
 
-def _override(cfg: dict[str, Any], broker: tuple[str, int], workdir: Path, name: str) -> dict[str, Any]:
+def _override(
+    cfg: dict[str, Any], broker: tuple[str, int], workdir: Path, name: str, burst_at: float = BURST_AT
+) -> dict[str, Any]:
     """The only changes the demo makes to the example configs: where the broker and the files are,
     shorter intervals so a minute shows something, a fresh gate scene, and a burst pipe."""
     cfg["mqtt"] = {**cfg.get("mqtt", {}), "host": broker[0], "port": broker[1]}
@@ -45,12 +47,12 @@ def _override(cfg: dict[str, Any], broker: tuple[str, int], workdir: Path, name:
         if "telemetry_seconds" in dev:
             dev["telemetry_seconds"] = 10
         if dev.get("driver") == "pulse" and "simulate" in dev and "leak" in dev:
-            # A pipe bursts BURST_AT seconds in; the burst alert waits 15 s instead of minutes.
-            onset = datetime.now() + timedelta(seconds=BURST_AT)
+            # A pipe bursts burst_at seconds in; the burst alert waits 6 s instead of minutes.
+            onset = datetime.now() + timedelta(seconds=burst_at)
             dev["simulate"] = {**dev["simulate"], "profile": "burst_pipe",
                                "onset": onset.strftime("%Y-%m-%dT%H:%M:%S"),
                                "burst_lpm": 2 * dev["leak"].get("burst_lpm", 100)}
-            dev["leak"] = {**dev["leak"], "burst_minutes": 0.25}
+            dev["leak"] = {**dev["leak"], "burst_minutes": 0.1}
     if name == "bridge":
         cfg["sink"] = {"type": "sqlite", "path": str(workdir / "history.db")}
         cfg["storage"] = {**cfg["storage"], "path": str(workdir / "bridge-buffer.db")}
@@ -92,6 +94,15 @@ class Feed:
                 if self.telemetry[where] == 1 and not where.endswith("/agent"):
                     vals = ", ".join(f"{k}={v:g}" for k, v in list(body["values"].items())[:4])
                     self.say(f"telemetry {where}: {vals}")
+            elif leaf == "event" and body.get("type") == "rule_action":
+                self.events["rule_action"] += 1
+                done = "done" if body.get("ok") else f"FAILED: {body.get('error')}"
+                pulse = f" {body['seconds']:g} s" if "seconds" in body else ""
+                what = f"{parts[3]} {body.get('action')}{pulse}"
+                self.say(
+                    f"LOCAL RULE {body.get('rule_name')} at {parts[2]}: {what} "
+                    f"for the {body.get('trigger_event')} of {body.get('trigger_device')}, by itself: {done}"
+                )
             elif leaf == "event":
                 self.events[body.get("type", "?")] += 1
                 extra = {k: v for k, v in body.items() if k not in ("ts", "seq", "type", "snapshot_png")}
@@ -142,10 +153,11 @@ def run_demo(args: argparse.Namespace) -> int:
     procs: list[tuple[str, subprocess.Popen]] = []
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "PYTHONUNBUFFERED": "1"}
     cli = [sys.executable, "-m", "edge.cli"]
+    burst_at = min(BURST_AT, args.seconds / 3)
     for name in ("bridge", *NODES):
         cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
         path = workdir / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(_override(cfg, (broker.host, broker.port), workdir, name)))
+        path.write_text(yaml.safe_dump(_override(cfg, (broker.host, broker.port), workdir, name, burst_at)))
         role = "bridge" if name == "bridge" else "agent"
         with open(workdir / f"{name}.log", "wb") as log:
             proc = subprocess.Popen(
@@ -158,8 +170,11 @@ def run_demo(args: argparse.Namespace) -> int:
             (6, "campus/mh-primary/classroom-301/ac-301/set", "on"),
             (9, "campus/mh-primary/classroom-301/lights-301/set", "on"),
             (14, "campus/mh-primary/group/after-hours/set", "off"),
-            (BURST_AT, None, "(simulated) a pipe bursts in the meter room: water-main's flow jumps"),
+            (burst_at, None, "(simulated) a pipe bursts in the meter room: water-main's flow jumps"),
         ]
+        # the main valve starts closed (`initial: restore`, first start): the caretaker opens it
+        script.append((min(5.0, burst_at / 2), "campus/mh-primary/meter-room/water-valve/set", "on"))
+        script.sort(key=lambda entry: entry[0])
         end = t0 + args.seconds
         while time.monotonic() < end:
             now = time.monotonic() - t0

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from drivers import catalog
 from drivers.base import Device, Resources, Switch
 from edge import __version__
+from edge.agent.rules import LocalRules
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
 from edge.config.agent import client_id_for
@@ -85,8 +86,14 @@ class DeviceContextImpl:
     def event(self, type_: str, fields: dict[str, Any], ts_ms: int | None = None) -> None:
         ts = ts_ms if ts_ms is not None else now_ms()
         topic = self.agent.topics.device(self.device_id, "event")
+        # A local rule's actions are stored with the event (same transaction); the main loop does them.
+        also = self.agent.rules.on_event(self.device_id, type_, fields, ts)
         self.agent.outbox.append(
-            self.device_id, "event", topic, lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields))
+            self.device_id,
+            "event",
+            topic,
+            lambda seq: payloads.dumps(payloads.event(ts, seq, type_, fields)),
+            also=also,
         )
         self.agent.wake()
 
@@ -120,6 +127,7 @@ class Agent:
             self.configs[dev_cfg["id"]] = dev_cfg
         switches = {d: dev for d, dev in self.devices.items() if isinstance(dev, Switch)}
         self.switching = Switching(self.db, self.commands, switches, now_ms)
+        self.rules = LocalRules(cfg, self.db, self.outbox, self.switching, self.topics, now_ms)
         self.retained: dict[str, dict[str, Any]] = {}  # device -> last retained state
         self.session = MqttSession(
             cfg["mqtt"],
@@ -193,6 +201,7 @@ class Agent:
         # Commands still queued stay unacknowledged: the broker hands them to our next session.
         self._closing = True
         self._drain(timeout=0)
+        self._rules()  # an action owed for an event already stored is done before the relays stop
         for dev_id, dev in reversed(list(self.devices.items())):
             try:
                 dev.stop()
@@ -337,7 +346,12 @@ class Agent:
             if mid is not None:
                 self._inflight[mid] = (row.id, time.monotonic())
 
+    def _rules(self) -> None:
+        for outcome in self.rules.run_pending():
+            self._publish_outcome(outcome, None)
+
     def _tick(self) -> None:
+        self._rules()
         for outcome in self.switching.due_pulse_ends():
             self._publish_outcome(outcome, None)
         self._schedules()
@@ -453,5 +467,6 @@ class Agent:
             "outbox_dropped": self.outbox.dropped,
             **self.counters,
             **self.switching.counters,
+            **self.rules.counters,
         }
         DeviceContextImpl(self, "agent").telemetry(values)

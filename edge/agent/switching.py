@@ -40,6 +40,7 @@ class Switching:
         # device -> time.monotonic() when its pulse ends: a wall-clock step (NTP at boot) must not
         # stretch or cut a pulse
         self.pulses: dict[str, float] = {}
+        self.pulse_causes: dict[str, str] = {}  # the end of a pulse keeps the cause of its start
         self.counters = {
             "commands_ok": 0,
             "commands_refused": 0,
@@ -53,7 +54,8 @@ class Switching:
             self._set_state(dev_id, sw.is_on(), "boot", persist=True)
         return dict(self.states)
 
-    def execute(self, device: str, cmd: Command) -> Outcome:
+    def execute(self, device: str, cmd: Command, cause: str = "command") -> Outcome:
+        """Carry out a command once per id; ``cause`` goes into the state (`rule` for local rules)."""
         now = self.now_ms()
         if cmd.id is not None:
             earlier = self.commands.lookup(cmd.id, device)
@@ -81,7 +83,7 @@ class Switching:
         else:
             on = cmd.action != "off"
         return self.switch(
-            device, on, "command", cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None
+            device, on, cause, cmd, pulse_seconds=cmd.seconds if cmd.action == "pulse" else None
         )
 
     def switch(
@@ -120,6 +122,7 @@ class Switching:
             reply = {**reply, "warning": f"switched, but not recorded on disk: {exc}"}
         if pulse_seconds:
             self.pulses[device] = time.monotonic() + pulse_seconds
+            self.pulse_causes[device] = cause
         else:
             self.pulses.pop(device, None)
         self.states[device] = state
@@ -130,7 +133,7 @@ class Switching:
     def due_pulse_ends(self) -> list[Outcome]:
         now = time.monotonic()
         ended = [d for d, end in self.pulses.items() if end <= now]
-        return [self.switch(d, False, "command") for d in ended]
+        return [self.switch(d, False, self.pulse_causes.pop(d, "command")) for d in ended]
 
     def _refuse(self, device: str, cmd: Command | None, error: str, now: int, record: bool = True) -> Outcome:
         self.counters["commands_refused"] += 1

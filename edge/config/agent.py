@@ -8,6 +8,7 @@ from typing import Any
 
 from drivers import catalog
 from edge.config.common import ID, MQTT, TOPIC_ROOT, load
+from edge.config.rules import RULE, check_rules
 from edge.config.schema import (
     MISSING,
     Bool,
@@ -177,6 +178,12 @@ AGENT = Obj(
         "timezone": Field(Str(min_len=1), "IANA time zone for schedules; default: the system's"),
         "devices": Field(Devices(item=DeviceEntry()), "the devices this node drives", default=list),
         "schedules": Field(ListOf(SCHEDULE), "switch devices or groups at set times", default=list),
+        "rules": Field(
+            ListOf(RULE),
+            "local alarms: on an event of a device here, switch a relay here, also while the network is "
+            "down; once per event, also across restarts",
+            default=list,
+        ),
         "homeassistant": Field(
             HOMEASSISTANT,
             "Home Assistant integration",
@@ -196,6 +203,7 @@ def _check_references(cfg: dict, errors: list[str]) -> None:
         for j, dev in enumerate(entry.get("devices") or []):
             if isinstance(dev, str) and dev not in ids:
                 errors.append(f"schedules[{i}].devices[{j}]: no device {dev!r} on this node")
+    check_rules(cfg, errors)
     if cfg.get("timezone"):
         from zoneinfo import ZoneInfo
 

@@ -226,4 +226,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "hub.col.note": {"zh-CN": "备注", "en": "Note"},
     # --- console (edge/hub/web) ------------------------------------------------------------------------
     # --- agent: local rules, storage health (edge/agent) ---------------------------------------------
+    # local rules (edge/agent/rules.py): the log line when a rule switches a relay, or cannot
+    "agent.rule.done": {
+        "zh-CN": "联动「{rule}」：{trigger}{event} → {target}{action}",
+        "en": "Rule {rule}: {event} at {trigger} -> {target} {action}",
+    },
+    "agent.rule.failed": {
+        "zh-CN": "联动「{rule}」未能执行：{trigger}{event} → {target}{action}，原因：{error}",
+        "en": "Rule {rule} failed: {event} at {trigger} -> {target} {action}: {error}",
+    },
+    "agent.rule.action.on": {"zh-CN": "打开", "en": "on"},
+    "agent.rule.action.off": {"zh-CN": "关闭", "en": "off"},
+    "agent.rule.action.pulse": {"zh-CN": "接通 {seconds} 秒", "en": "on for {seconds} s"},
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ACTIONS = ("on", "off", "toggle", "pulse")
-CAUSES = ("boot", "command", "schedule", "failsafe")
+CAUSES = ("boot", "command", "schedule", "failsafe", "rule")
 MAX_COMMAND_BYTES = 4096
 MAX_ID_LEN = 128
 

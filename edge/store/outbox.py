@@ -15,6 +15,7 @@ keeps growing across restarts and consumers can spot gaps.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,9 +53,18 @@ class Outbox:
         self.dropped = int(db.get("outbox", "dropped", 0))
 
     def append(
-        self, device: str, kind: str, topic: str, make_payload: Callable[[int], bytes], qos: int = 1
+        self,
+        device: str,
+        kind: str,
+        topic: str,
+        make_payload: Callable[[int], bytes],
+        qos: int = 1,
+        also: Callable[[sqlite3.Connection, int], None] | None = None,
     ) -> int:
-        """Store one message durably; ``make_payload(seq)`` builds it with the device's next seq."""
+        """Store one message durably; ``make_payload(seq)`` builds it with the device's next seq.
+
+        ``also(conn, seq)`` writes rows that must commit together with this message (the actions a
+        local rule owes for an event, edge/store/rule_log.py)."""
         try:
             with self.db.transaction() as c:
                 row = c.execute("SELECT seq FROM seqs WHERE device=?", (device,)).fetchone()
@@ -72,6 +82,8 @@ class Outbox:
                     (kind, topic, payload, qos),
                 )
                 self._count += 1
+                if also is not None:
+                    also(c, seq)
         except BaseException:
             self._resync()  # the counts moved inside a transaction that did not commit
             raise
