@@ -379,14 +379,24 @@ def show(rec: Received) -> list[str]:
         fmt = "PNG" if raw.startswith(b"\x89PNG") else "JPG"
         ok = "ok" if hashlib.md5(raw).hexdigest() == b["image"].get("md5") else "MISMATCH"
         return [f"[image: {fmt}, {len(raw) / 1024:.1f} KB, md5 {ok}]"]
-    if kind in ("markdown", "text") and rec.service == "wecom":
+    if kind == "text" and rec.service == "wecom":
         return str(b[kind].get("content", "")).splitlines()
-    if kind == "markdown":  # DingTalk
-        return str(b["markdown"].get("text", "")).splitlines()
+    if kind == "markdown":  # rendered: no bold markers, no quote marks; DingTalk's blank lines dropped
+        md = b["markdown"].get("content" if rec.service == "wecom" else "text", "")
+        return [_plain(line) for line in str(md).splitlines() if line.strip()]
     if kind == "text":  # DingTalk's and Feishu's
         content = b.get("text") or b.get("content") or {}
         return str(content.get("content") or content.get("text") or "").splitlines()
+    if rec.service == "webhook" and isinstance(b.get("text"), str):
+        snap = b.get("snapshot_png")
+        note = [f"[snapshot_png: {len(base64.b64decode(snap)) / 1024:.1f} KB]"] if snap else []
+        return b["text"].splitlines() + note
     return [json.dumps(rec.body, ensure_ascii=False)[:300]]
+
+
+def _plain(line: str) -> str:
+    line = line.replace("**", "")
+    return line[2:] if line.startswith("> ") else line
 
 
 def main(argv: list[str] | None = None) -> int:
