@@ -102,15 +102,18 @@ def test_an_alert_reaches_every_channel_its_rules_name(run_hub, mqtt_probe, robo
         ("gate-group", "sent"), ("head", "sent"), ("office", "sent"), ("office", "sent"), ("ops", "sent")]
 
 
-def test_receiver_down_then_up_everything_arrives_once(run_hub, mqtt_probe, robots) -> None:
+def test_receiver_down_then_up_everything_arrives_once(run_hub, mqtt_probe, robots, caplog) -> None:
     rh = run_hub(channels=[{"id": "ops", "type": "webhook", "url": robots.webhook_url()}],
-                 rules=[{"events": ["any"], "channels": ["ops"]}])
+                 rules=[{"events": ["any"], "channels": ["ops"]}], delivery={"warn_after_failures": 3})
     probe = mqtt_probe()
     robots.stop()
     for i in range(1, 6):
         probe.publish(f"{BASE}/cam/event", fever(i))
     wait_for(lambda: rh.hub.dispatcher.counters["retried"] >= 10, 20, "several failed attempts")
     assert rh.journal.delivery_counts() == {"pending": 5}
+    alarms = [r.getMessage() for r in caplog.records
+              if r.levelname == "ERROR" and "has failed" in r.getMessage()]
+    assert len(alarms) == 1 and "channel ops" in alarms[0] and "check the service" in alarms[0]  # not a flood
     robots.start()
     wait_for(lambda: rh.journal.delivery_counts() == {"sent": 5}, 20, "all five delivered")
     assert sorted(ids_in(robots, "webhook")) == [a.id for a in reversed(rh.journal.alerts())]  # once each
@@ -232,3 +235,17 @@ def test_hub_kill_9_mid_delivery_loses_nothing(broker, tmp_path, mqtt_probe, rob
     seqs = [a["seq"] for r in robots.messages("webhook") for a in r.body["alerts"]]
     assert sorted(set(seqs)) == list(range(31))  # nothing lost
     assert len(seqs) - len(set(seqs)) <= 1  # at most the one in flight at the kill came twice
+
+
+def test_a_node_going_offline_is_notified(run_hub, mqtt_probe, robots) -> None:
+    run_hub(channels=[{"id": "ops", "type": "webhook", "url": robots.webhook_url()}],
+            rules=[{"events": ["node_offline", "camera_offline"], "channels": ["ops"]}])
+    probe = mqtt_probe()
+    probe.publish(f"{BASE}/status", "online", retain=True)
+    probe.publish(f"{BASE}/status", "offline", retain=True)
+    probe.publish(f"{BASE}/status", "online", retain=True)  # node_online: no rule names it
+    probe.publish(f"{BASE}/cam/event", {"ts": 5, "seq": 1, "type": "camera_offline", "error": "unplugged"})
+    wait_for(lambda: len(robots.messages("webhook")) == 2, 15, "two notices")
+    time.sleep(0.5)
+    types = sorted(a["type"] for r in robots.messages("webhook") for a in r.body["alerts"])
+    assert types == ["camera_offline", "node_offline"]
