@@ -66,6 +66,9 @@ def build(journal: Journal, day: date, tz: tzinfo | None, language: str, sites: 
             names[(site, node, d["id"])] = d.get("name") or d["id"]
     gates: dict[tuple[str, str, str], dict[str, Any]] = {}
 
+    for a in alerts:  # the name an alert was journalled with, when the node's info is gone
+        names.setdefault((a.site, a.node, a.device), a.place or a.device)
+
     def gate(site: str, node: str, device: str) -> dict[str, Any]:
         key = (site, node, device)
         if key not in gates:

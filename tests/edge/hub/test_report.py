@@ -28,7 +28,7 @@ def journal(tmp_path: Path) -> Journal:
     f = j.record_event(EventIn("s1", "gate-e", "cam-e", 1, at, "fever", {"temp_c": 38.14}), "东门", at)
     r = j.record_event(EventIn("s1", "gate-e", "cam-e", 2, at + 60_000, "recheck", {"temp_c": 37.2}), "东门",
                        at)
-    j.record_event(EventIn("s1", "gate-w", "cam-w", 1, at + 120_000, "unscreened", {}), "cam-w", at)
+    j.record_event(EventIn("s1", "gate-w", "cam-w", 1, at + 120_000, "unscreened", {}), "西门", at)
     j.record_event(EventIn("s1", "gate-e", "cam-e", 3, START - 1, "fever", {"temp_c": 39.0}), "东门", at)
     j.record_event(EventIn("s1", "gate-e", "cam-e", 4, END, "fever", {"temp_c": 39.0}), "东门", at)
     j.record_event(EventIn("s1", "meters", "water", 1, at, "leak", {"reason": "burst"}), "水表", at)
@@ -49,7 +49,7 @@ def test_figures_per_gate_and_alerts_of_the_local_day(journal: Journal) -> None:
     gates = {g["gate"]: g for g in rep.gates}
     assert gates["东门"] | {} == {"site": "s1", "node": "gate-e", "device": "cam-e", "gate": "东门",
                                  "screened": 150, "fevers": 1, "rechecks": 1, "unscreened": 0}
-    assert gates["cam-w"]["unscreened"] == 1 and gates["cam-w"]["screened"] == 0
+    assert gates["西门"]["unscreened"] == 1 and gates["西门"]["screened"] == 0  # named as journalled
     assert [a["time"] for a in rep.alerts] == ["07:42:00", "07:43:00", "07:44:00"]  # local, in order
     fever = rep.alerts[0]
     assert fever["type"] == "发热预警" and fever["temp"] == "38.1" and fever["state"] == "已关闭"
