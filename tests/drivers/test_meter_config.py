@@ -21,7 +21,7 @@ def test_example_meter_room_config_loads():
     cfg = load_agent_config(ROOT / "config" / "meter-room.yaml")
     kinds = {(d["kind"], d["driver"]) for d in cfg["devices"]}
     assert kinds == {("electricity_meter", "dlt645"), ("electricity_meter", "modbus"),
-                     ("water_meter", "pulse")}
+                     ("water_meter", "pulse"), ("relay", "gpio")}  # the relay: the main water valve
     water = next(d for d in cfg["devices"] if d["driver"] == "pulse")
     assert water["leak"]["night_window"] == "02:00-04:00" and water["leak"]["burst_lpm"] == 150
 

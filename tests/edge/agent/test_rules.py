@@ -298,8 +298,8 @@ def kill_9_around_a_rule(broker, workdir: Path, mqtt_probe, node: str) -> bool:
     base = f"campus/test-site/{node}"
     probe = mqtt_probe([f"{base}/#"], client_id=f"{node}-consumer", persistent=True)
     # niced: on a busy machine the watcher, not the agent, gets the CPU when the row appears
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=lambda: os.nice(19))
+    proc = subprocess.Popen(["nice", "-n", "19", *cmd], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # nice execs the agent: same pid
     try:
         held = _hold_first_action(db, proc)
     finally:
