@@ -1,6 +1,6 @@
 """Hub benchmark: alert latency to the robot, journal ingest rate with snapshots.
 
-    .venv/bin/python benchmarks/bench_hub.py [--alerts 200] [--ingest 500] [--rounds 3]
+    .venv/bin/python benchmarks/bench_hub.py [--alerts 200] [--ingest 500] [--rounds 3] [--in-process]
 
 A private Mosquitto, the local robot server (simulators/robots.py, speaking WeCom's format) and the hub as
 a real process (`campus-edge hub -c bench-hub.yaml`), all started here. An agent-like publisher sends
@@ -14,6 +14,8 @@ false-colour thermal snapshot made by the screening pipeline's own encoder (edge
 - Ingest: --rounds rounds of --ingest events with snapshots published back to back (no rule matches
   them); events/s until the last is in the journal, next to the plain subscriber's rate for the same
   stream (until its last message). Medians over the rounds and their ratio.
+
+--in-process runs the hub on a thread of this process instead (as the console would embed it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import logging
 import os
 import sqlite3
 import statistics
@@ -80,7 +83,32 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
-def wait_until(cond, timeout: float, what: str, hub: subprocess.Popen) -> None:
+class InProcessHub:
+    """The hub on a thread here, with the few Popen methods the benchmark uses."""
+
+    def __init__(self, cfg: dict) -> None:
+        from edge.hub.app import Hub
+        from edge.hub.config import parse_hub_config
+
+        logging.basicConfig(level=logging.WARNING)
+        self.hub = Hub(parse_hub_config(cfg))
+        self.thread = threading.Thread(target=self.hub.run, daemon=True)
+        self.thread.start()
+        self.returncode = None
+
+    def poll(self) -> int | None:
+        return None if self.thread.is_alive() else 1
+
+    def terminate(self) -> None:
+        self.hub.stop()
+
+    def wait(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+    kill = terminate
+
+
+def wait_until(cond, timeout: float, what: str, hub: subprocess.Popen | InProcessHub) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if hub.poll() is not None:
@@ -95,6 +123,7 @@ def main() -> None:
     ap.add_argument("--alerts", type=int, default=200, help="fevers for the latency (default 200)")
     ap.add_argument("--ingest", type=int, default=500, help="events per ingest round (default 500)")
     ap.add_argument("--rounds", type=int, default=3, help="ingest rounds (default 3)")
+    ap.add_argument("--in-process", action="store_true", help="the hub on a thread here, not a process")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-hub-"))
     broker = Mosquitto(work / "mosquitto").start()
@@ -109,11 +138,16 @@ def main() -> None:
     }
     (work / "bench-hub.yaml").write_text(yaml.safe_dump(cfg))
     log = open(work / "hub.log", "wb")  # noqa: SIM115 (open for the hub's whole life)
-    hub = subprocess.Popen([sys.executable, "-m", "edge.cli", "hub", "-c", str(work / "bench-hub.yaml")],
-                           stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    wait_until(lambda: b"connected to" in (work / "hub.log").read_bytes(), 30, "the hub to connect", hub)
-    time.sleep(1.0)  # its subscriptions confirmed
+    if args.in_process:
+        hub: subprocess.Popen | InProcessHub = InProcessHub(cfg)
+        wait_until(hub.hub.subscribed.is_set, 30, "the hub to subscribe", hub)
+    else:
+        hub = subprocess.Popen([sys.executable, "-m", "edge.cli", "hub", "-c", str(work / "bench-hub.yaml")],
+                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        wait_until(lambda: b"connected to" in (work / "hub.log").read_bytes(), 30, "the hub to connect", hub)
+        time.sleep(1.0)  # its subscriptions confirmed
+    print(f"hub {'in this process' if args.in_process else 'as a process (campus-edge hub)'}")
     sub = Sub(broker)
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(100)
