@@ -4,8 +4,10 @@ Runs the shipped example configs (config/gate.yaml, classroom-301.yaml, meter-ro
 as real processes against a private Mosquitto, with every piece of hardware simulated at its lowest
 layer: meters on pseudo-terminals speaking DL/T 645 and Modbus, a pulse generator and relays on
 gpiozero's mock pins, a synthetic gate scene replayed to the thermal camera driver. It prints what
-crosses the broker, sends a few commands as a phone app would, and finally reads back what the bridge
-stored with `campus-edge history`.
+crosses the broker, sends a few commands as a phone app would, runs the hub (config/hub.yaml) with a
+local robot server standing in for WeCom and DingTalk and prints what the staff's phones would show,
+and finally reads back what the bridge stored (`campus-edge history`) and what the hub journalled
+(`campus-edge hub alerts`, `hub report`).
 """
 
 from __future__ import annotations
@@ -137,9 +139,18 @@ class Feed:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from edge import demo_hub
     from edge.broker import Mosquitto
     from simulators import gate_scene
+    from simulators.robots import RobotServer
 
+    missing = [m for m in ("httpx", "openpyxl") if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"campus-edge demo: the demo runs the hub, which needs {', '.join(missing)}: install the hub "
+              "extra (pip install -e '.[hub]', or ./campus demo)", file=sys.stderr)
+        return 2
     workdir = Path(args.workdir).resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -154,6 +165,24 @@ def run_demo(args: argparse.Namespace) -> int:
     env = {**os.environ, "GPIOZERO_PIN_FACTORY": "mock", "PYTHONUNBUFFERED": "1"}
     cli = [sys.executable, "-m", "edge.cli"]
     burst_at = min(BURST_AT, args.seconds / 3)
+    # The hub first, so it hears every alert; a local robot server stands in for WeCom and DingTalk.
+    robots = RobotServer().start()
+    hub_cfg, owner = demo_hub.hub_config(yaml.safe_load((ROOT / "config" / "hub.yaml").read_text()),
+                                         (broker.host, broker.port), workdir, robots)
+    hub_yaml = workdir / "hub.yaml"
+    hub_yaml.write_text(yaml.safe_dump(hub_cfg, allow_unicode=True, sort_keys=False))
+    with open(workdir / "hub.log", "wb") as log:
+        hub = subprocess.Popen([*cli, "hub", "-c", str(hub_yaml)], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, cwd=workdir)
+    # no need to wait for it: the first alert comes many seconds after the nodes start, and their retained
+    # status and info reach the hub whenever it subscribes
+    procs.append(("hub", hub))
+    print(f"hub: config/hub.yaml, its robots on a local robot server at {robots.base} "
+          f"(channels {', '.join(c['id'] for c in hub_cfg['channels'])})", flush=True)
+    for c in hub_cfg["channels"]:
+        if c["type"] == "email":
+            print(f"  ({c['id']}: e-mail to a closed loopback port, the demo has no mail server; its rules "
+                  "escalate to it only after minutes without an acknowledgement)", flush=True)
     for name in ("bridge", *NODES):
         cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
         path = workdir / f"{name}.yaml"
@@ -165,6 +194,7 @@ def run_demo(args: argparse.Namespace) -> int:
             )
         procs.append((name, proc))
     feed = Feed(broker.host, broker.port, t0)
+    phones = demo_hub.Phones(robots, owner, feed.say)
     try:
         script = [
             (6, "campus/mh-primary/classroom-301/ac-301/set", "on"),
@@ -184,6 +214,7 @@ def run_demo(args: argparse.Namespace) -> int:
                     feed.say(action)
                 else:
                     feed.command(topic, action)
+            phones.poll()
             for name, p in procs:
                 if p.poll() is not None:
                     feed.say(f"{name} exited with status {p.returncode}; see {workdir / (name + '.log')}")
@@ -192,15 +223,29 @@ def run_demo(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # the agents and the bridge first; the hub then journals the nodes going offline
         for _, p in reversed(procs):
-            if p.poll() is None:
+            if p is not hub and p.poll() is None:
                 p.terminate()
         for _, p in procs:
             try:
-                p.wait(20)
+                if p is not hub:
+                    p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        settle = time.monotonic() + 3
+        while time.monotonic() < settle and hub.poll() is None:
+            phones.poll()
+            time.sleep(0.2)
+        if hub.poll() is None:
+            hub.terminate()
+        try:
+            hub.wait(20)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+        phones.poll()
         feed.close()
+        robots.stop()
         broker.stop()
 
     print("\n== what crossed the broker ==")
@@ -217,6 +262,10 @@ def run_demo(args: argparse.Namespace) -> int:
         f"\n  gate ground truth: {len(seen)} pupils reached the camera, {len(febrile)} febrile "
         f"(core {cores} degC; {sum(p['glasses'] for p in febrile)} with glasses)"
     )
+    print("\n== what reached the phones (the local robot server) ==")
+    for what, n in sorted(phones.shown.items()):
+        print(f"  {n:4d} {what} message(s)")
+    print(f"  {phones.images:4d} snapshot image(s), each md5-checked by the robot")
     print("\n== what the bridge stored (campus-edge history) ==")
     for device in ("mh-primary/meter-room/meter-block-a", "mh-primary/meter-room/water-main"):
         r = subprocess.run(
@@ -231,6 +280,9 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         for line in lines[:4] + (["  ..."] if len(lines) > 5 else []) + lines[-1:] * (len(lines) > 4):
             print("  " + line)
+    from edge.hub.config import timezone_of
+
+    demo_hub.read_back(cli, hub_yaml, Path(hub_cfg["storage"]["path"]), timezone_of(hub_cfg))
     return 0
 
 

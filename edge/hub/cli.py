@@ -7,6 +7,7 @@ transactions). Registered by edge/cli.py through add_parsers.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 import time
@@ -92,6 +93,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.hub_config}: OK (sites {', '.join(cfg['site'])}, journal {cfg['storage']['path']}, "
               f"{len(cfg['channels'])} channel(s), {len(cfg['rules'])} rule(s))")
         return 0
+    # httpx logs each request with its whole URL at INFO: a robot's webhook URL is its password
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     hub = Hub(cfg)
     console = None
     if cfg["web"]["enabled"]:  # the web console (edge/hub/web): uvicorn in a thread of this process
