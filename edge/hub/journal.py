@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.hub.ingest import EventIn
-from edge.hub.model import ACKNOWLEDGED, CLOSED, NEW, STATES, Action, Alert, outcomes_for
+from edge.hub.model import ACKNOWLEDGED, CLOSED, NEW, STATES, Action, Alert, initial_state, outcomes_for
 from edge.i18n import local
 from edge.store.db import Database
 
@@ -100,9 +100,9 @@ class Journal:
         with self.db.transaction() as c:
             cur = c.execute(
                 "INSERT OR IGNORE INTO alerts(site, node, device, seq, ts_ms, type, fields, place, "
-                "received_ms) VALUES(?,?,?,?,?,?,?,?,?)",
+                "received_ms, state) VALUES(?,?,?,?,?,?,?,?,?,?)",
                 (ev.site, ev.node, ev.device, ev.seq, ev.ts_ms, ev.type, json.dumps(ev.fields), place,
-                 received_ms))
+                 received_ms, initial_state(ev.type)))
             if cur.rowcount == 0:
                 return None
             alert_id = int(cur.lastrowid)
@@ -111,7 +111,7 @@ class Journal:
                 snap = self._write_snapshot(alert_id, ev.ts_ms, ev.snapshot)
                 c.execute("UPDATE alerts SET snapshot=? WHERE id=?", (snap, alert_id))
             alert = Alert(alert_id, ev.site, ev.node, ev.device, ev.type, ev.ts_ms, ev.seq, dict(ev.fields),
-                          place, str(self.dir / snap) if snap else None, NEW, received_ms)
+                          place, str(self.dir / snap) if snap else None, initial_state(ev.type), received_ms)
             self._plan(c, alert, planner)
         return alert
 
@@ -134,9 +134,11 @@ class Journal:
                 return None
             etype = "node_online" if online else "node_offline"
             cur = c.execute(
-                "INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms) "
-                "VALUES(?,?,'',NULL,?,?,'{}',?,?)", (site, node, ts_ms, etype, node, ts_ms))
-            alert = Alert(int(cur.lastrowid), site, node, "", etype, ts_ms, None, {}, node, None, NEW, ts_ms)
+                "INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms, state) "
+                "VALUES(?,?,'',NULL,?,?,'{}',?,?,?)",
+                (site, node, ts_ms, etype, node, ts_ms, initial_state(etype)))
+            alert = Alert(int(cur.lastrowid), site, node, "", etype, ts_ms, None, {}, node, None,
+                          initial_state(etype), ts_ms)
             self._plan(c, alert, planner)
         return alert
 

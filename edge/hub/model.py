@@ -13,6 +13,17 @@ from typing import Any
 NEW, ACKNOWLEDGED, CLOSED = "new", "acknowledged", "closed"
 STATES = (NEW, ACKNOWLEDGED, CLOSED)
 
+# News that asks nothing of anyone (a device back, a local rule that did its job): journalled closed, so
+# the lists of open alerts show only what a person must follow up. Rules may still notify on them.
+INFORMATIONAL = frozenset({
+    "rule_action", "meter_online", "camera_online", "node_online", "storage_ok", "screening_ready",
+    "camera_ok",
+})
+
+
+def initial_state(alert_type: str) -> str:
+    return CLOSED if alert_type in INFORMATIONAL else NEW
+
 
 @dataclass(frozen=True)
 class Alert:

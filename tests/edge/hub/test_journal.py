@@ -49,6 +49,18 @@ def test_same_seq_other_ts_is_a_different_event(journal: Journal) -> None:
     assert journal.count() == 2
 
 
+def test_news_that_asks_nothing_is_journalled_closed(journal: Journal) -> None:
+    """A local rule that did its job, a meter back: on the record, but not in the open alerts."""
+    fever = journal.record_event(ev(1), "x", T0)
+    done = journal.record_event(ev(2, type_="rule_action"), "x", T0)
+    back = journal.record_event(ev(3, type_="meter_online"), "x", T0)
+    assert fever.state == NEW and done.state == CLOSED and back.state == CLOSED
+    assert [a.type for a in journal.alerts(state=NEW)] == ["fever"]
+    assert journal.get(done.id).state == CLOSED
+    assert journal.record_status("s1", "gate", False, T0).state == NEW
+    assert journal.record_status("s1", "gate", True, T0 + 1).state == CLOSED
+
+
 def test_lifecycle_and_illegal_transitions(journal: Journal) -> None:
     a = journal.record_event(ev(1), "东门", T0)
     with pytest.raises(LifecycleError, match="who"):
