@@ -250,3 +250,6 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("-o", "--output", metavar="FILE", help="write to FILE (required for xlsx)")
     r.set_defaults(hub_func=cmd_report)
 
+    from edge.hub.upkeep.cli import add_parsers as add_upkeep  # maintenance, repairs, patrol sheet (#14)
+
+    add_upkeep(hs, common)
