@@ -136,7 +136,7 @@ class SimCamera:
             img = np.full_like(img, 252.0)
         img += self._rng.normal(0, noise, img.shape).astype(np.float32)
         out = np.clip(img, 0, 255).astype(np.uint8)
-        if self.fault not in ("dark", "washed_out", "covered"):  # the timestamp overlay, top left
+        if self.fault not in ("dark", "washed_out"):  # the encoder's timestamp overlay, top left
             stamp = datetime.fromtimestamp(now).strftime("%Y-%m-%d %H:%M:%S")
             cv2.rectangle(out, (4, 4), (200, 24), (0, 0, 0), -1)
             cv2.putText(out, stamp, (8, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)

@@ -77,7 +77,7 @@ def small_gray(frame: np.ndarray, width: int = WIDTH) -> np.ndarray:
 def sharpness(frames: list[np.ndarray]) -> float:
     """Variance of the Laplacian over the picture's own variance (focus, not light or contrast), on the
     average of the grabs at 160 px, lightly smoothed: sensor noise (high at night) is not detail."""
-    g = np.mean([small_gray(f, 160).astype(np.float32) for f in frames], axis=0)
+    g = np.mean([small_gray(f, 160).astype(np.float32) for f in frames], axis=0)  # grey or BGR frames
     g = cv2.GaussianBlur(g, (0, 0), 1.0)
     return float(cv2.Laplacian(g, cv2.CV_32F).var() / (g.var() + 1.0))
 
@@ -164,6 +164,24 @@ def _region(g: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray
     return g[y0:max(y0 + 1, int((y + bh) * h)), x0:max(x0 + 1, int((x + bw) * w))]
 
 
+def masked(g: np.ndarray, box: tuple[float, float, float, float] | None) -> np.ndarray:
+    """The picture with its overlay box painted over (its median): text is not the scene."""
+    if box is None:
+        return g
+    out = g.copy()
+    _region(out, box)[...] = int(np.median(g))
+    return out
+
+
+def overlay_still(a: np.ndarray, b: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """The overlay clock did not tick: almost no pixel of its box changed a lot (noise changes many a
+    little; a changed digit changes many pixels by far more than noise does)."""
+    ra, rb = _region(small_gray(a, a.shape[1]), box), _region(small_gray(b, b.shape[1]), box)
+    if float(ra.std()) < 20:  # no overlay drawn there (or video lost): nothing to judge by
+        return False
+    return float((cv2.absdiff(ra, rb) > 60).mean()) < 0.002
+
+
 def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) -> Result:
     """The reasons this visit found (empty: all is well), its figures, and the camera's new memory."""
     mem = dict(memory or {})
@@ -172,8 +190,10 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
     first, last = visit.frames[0], visit.frames[-1]
     h, w = first.shape[:2]
     g1, g2 = small_gray(first), small_gray(last)
-    mean, std = float(g2.mean()), float(g2.std())
-    sharp, var, mode = sharpness(visit.frames), variation(g2), mode_of(last)
+    scene = masked(g2, s.overlay)  # light and structure checks see the scene, not the clock
+    mean, std = float(scene.mean()), float(scene.std())
+    sharp = sharpness([masked(small_gray(f), s.overlay) for f in visit.frames])
+    var, mode = variation(scene), mode_of(last)
     metrics: dict[str, Any] = {"width": w, "height": h, "mean": round(mean, 1), "std": round(std, 1),
                                "sharpness": round(sharp, 4), "variation": round(var, 4), "mode": mode}
     reasons: list[str] = []
@@ -196,8 +216,7 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
         metrics["grab_diff"] = round(diff, 3)
         frozen = diff == 0.0
         if s.overlay is not None and not frozen and visit.gap_s >= 1.0:
-            frozen = bool(np.array_equal(_region(small_gray(first, w), s.overlay),
-                                         _region(small_gray(last, w), s.overlay)))
+            frozen = overlay_still(first, last, s.overlay)
     if mem.get("last_hash") == h_now:
         frozen = True
     if frozen and not reasons:
@@ -219,13 +238,13 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
         if n >= BASELINE_VISITS and sharp < s.blur_ratio * base:
             reasons.append("blurred")
     if not reasons and ref is not None:
-        inliers, shift = alignment(ref, g2)
+        inliers, shift = alignment(ref, scene)
         metrics.update(inliers=inliers, shift=round(shift, 3))
         if inliers < s.min_inliers or shift > s.max_shift:
             reasons.append("moved")
     if not reasons:  # learn from good visits only: a camera going soft slowly still stands out
         if ref is None:
-            mem["reference"] = encode_ref(g2)
+            mem["reference"] = encode_ref(scene)
             mem["reference_variation"] = var
         if n < BASELINE_VISITS:
             bases[mode] = (float(base or 0.0) * n + sharp) / (n + 1)
