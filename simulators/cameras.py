@@ -8,6 +8,7 @@ day-night cycle.
     server.dahua_url      # http://127.0.0.1:PORT/cgi-bin/snapshot.cgi?channel=1         (digest auth)
     server.stream_url     # http://127.0.0.1:PORT/stream.mjpg  (multipart MJPEG, no auth: OpenCV/FFmpeg)
     cam.fault = "blur"    # dark | frozen | blur | moved | covered | washed_out | offline | None
+                          # (from another process: POST http://127.0.0.1:PORT/sim?fault=blur&hour=22)
     cam.hour = 22.5       # the simulated local hour (None: the real clock): night is dim, grey and noisy
 
 Real sockets and HTTP on loopback, nothing mocked: the patrol's drivers talk to it exactly as to a
@@ -211,6 +212,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        """``POST /sim?fault=blur&hour=22`` (``fault=`` clears it): how a benchmark or a demo in another
+        process changes the camera. A simulator's control, not a camera API."""
+        from urllib.parse import parse_qs, urlsplit
+
+        q = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        cam = self.server.camera
+        if urlsplit(self.path).path != "/sim" or (q.get("fault", [""])[0] or None) not in (None, *FAULTS):
+            self.send_error(400)
+            return
+        if "fault" in q:
+            cam.fault = q["fault"][0] or None
+        if "hour" in q:
+            cam.hour = float(q["hour"][0]) if q["hour"][0] else None
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def _stream(self) -> None:
         srv, cam = self.server, self.server.camera
         self.close_connection = True
@@ -282,11 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--user", default="admin")
     ap.add_argument("--password", default="admin123")
+    ap.add_argument("--hour", type=float, help="fixed simulated hour (default: the real clock)")
     args = ap.parse_args(argv)
     servers = [CameraServer(SimCamera(args.seed + i), args.user, args.password).start()
                for i in range(args.count)]
     for i, s in enumerate(servers):
-        print(f"camera {i}: snapshot {s.snapshot_url}  stream {s.stream_url}")
+        s.camera.hour = args.hour
+        print(f"camera {i}: snapshot {s.snapshot_url}  stream {s.stream_url}", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -55,7 +55,7 @@ class StreamGrabber:
                 raise VisitError("offline", f"cannot open the stream {self.config['url']}")
             frames, stamps = [], []
             t0 = time.monotonic()
-            while time.monotonic() - t0 < self.config["sample_seconds"] or len(frames) < 2:
+            while time.monotonic() - t0 < self.config["sample_seconds"] or len(stamps) < 2:
                 ok, frame = cap.read()
                 if not ok or frame is None:
                     if not frames:
