@@ -88,7 +88,8 @@ ESCALATE = Obj(
 RULE = Obj(
     {
         "events": Field(ListOf(ID, min_len=1), "event types (fever, recheck, unscreened, leak, "
-                        "after_hours_load, meter_offline, camera_offline, node_offline, ...), or `any`",
+                        "after_hours_load, meter_offline, camera_offline, node_offline, maintenance_due, "
+                        "repair_request, camera_fault, ...), or `any`",
                         required=True),
         "sites": Field(ListOf(ID), "only alerts of these sites"),
         "nodes": Field(ListOf(ID), "only alerts of these nodes"),
