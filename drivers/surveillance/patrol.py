@@ -87,6 +87,21 @@ def check_secret(entry: dict, path: str, errors: list[str]) -> None:
         errors.append(f"{path}.password_file: cannot read {pf}")
 
 
+def next_round(now: float, rounds: list[str], tz: Any) -> float | None:
+    """The epoch seconds of the next full round after ``now`` (local ``HH:MM`` times), None without rounds."""
+    if not rounds:
+        return None
+    local = datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
+    best = None
+    for day in (0, 1):
+        for hm in rounds:
+            h, m = (int(x) for x in hm.split(":"))
+            t = (local + timedelta(days=day)).replace(hour=h, minute=m, second=0, microsecond=0).timestamp()
+            if t > now and (best is None or t < best):
+                best = t
+    return best
+
+
 class PatrolCamera:
     kind = "surveillance"
 
@@ -120,18 +135,7 @@ class PatrolCamera:
 
     # -- schedule --------------------------------------------------------------------------------------
     def _next_round(self, now: float) -> float | None:
-        if not self.config["rounds"]:
-            return None
-        local = datetime.fromtimestamp(now, self.tz) if self.tz else datetime.fromtimestamp(now).astimezone()
-        best = None
-        for day in (0, 1):
-            for hm in self.config["rounds"]:
-                h, m = (int(x) for x in hm.split(":"))
-                at = (local + timedelta(days=day)).replace(hour=h, minute=m, second=0, microsecond=0)
-                t = at.timestamp()
-                if t > now and (best is None or t < best):
-                    best = t
-        return best
+        return next_round(now, self.config["rounds"], self.tz)
 
     def _run(self) -> None:
         beats = self.context.resources.heartbeats

@@ -73,3 +73,15 @@ def test_a_new_camera_learns_before_it_judges_focus() -> None:
     cam.hour, cam.fault = 12, "blur"
     r = evaluate(_visit(cam, T), S, mem)  # installed out of focus: nothing to compare with yet
     assert r.reasons == () and r.memory["baseline_visits"] == {"color": 1}
+
+
+def test_full_rounds_at_local_times() -> None:
+    from zoneinfo import ZoneInfo
+
+    from drivers.surveillance.patrol import next_round
+
+    sh = ZoneInfo("Asia/Shanghai")
+    t = 1_780_000_000.0  # 2026-05-29 04:26:40 +08:00
+    assert next_round(t, ["07:00", "18:00"], sh) == t + (2 * 3600 + 33 * 60 + 20)
+    assert next_round(t + 14 * 3600, ["07:00", "18:00"], sh) == t + (26 * 3600 + 33 * 60 + 20)  # tomorrow
+    assert next_round(t, [], sh) is None
