@@ -13,7 +13,9 @@
    days (day-night cycle: dusk, infra-red night, dawn) in-process on the checks (the same frames the
    drivers would fetch), counting false faults per camera-day (after the device's one confirming
    re-visit, as the driver does); then every fault class injected at random hours, day and night:
-   detection rate per class. RTSP itself is not measured: no RTSP server in Debian that fits (docs/upkeep.md).
+   detection rate per class.
+3. RTSP: --rtsp-cameras cameras pushed by ffmpeg to Debian's rtsp-server-perl (in a separate process),
+   patrolled by the rtsp driver over RTP/UDP, against a bare OpenCV open + one frame.
 """
 
 from __future__ import annotations
@@ -152,6 +154,62 @@ def rounds(n: int, seed: int, reps: int) -> None:
         proc.wait(10)
 
 
+def rtsp_round(n: int, seed: int, reps: int) -> None:
+    """The rtsp driver over real RTSP (rtsp-server-perl, ffmpeg pushers in a separate process)."""
+    from simulators.cameras import rtsp_available
+
+    why = rtsp_available()
+    if why:
+        print(f"rtsp: not measured: {why}")
+        return
+    cmd = [sys.executable, "-m", "simulators.cameras", "--rtsp", "--count", str(n), "--seed", str(seed),
+           "--hour", "11"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        urls = [proc.stdout.readline().split("rtsp ")[1].strip() for _ in range(n)]
+        time.sleep(3)  # the pushers connect
+        grabbers = [StreamGrabber({**COMMON, "url": u, "user": "", "transport": "udp"}) for u in urls]
+        memories: dict[int, dict] = {}
+        fps: list[float] = []
+
+        def visit(i: int) -> tuple[str, ...]:
+            try:
+                v = grabbers[i].grab()
+            except VisitError as exc:
+                v = Visit(error=exc.reason, detail=str(exc))
+            r = evaluate(v, SETTINGS, memories.get(i))
+            memories[i] = r.memory
+            if r.metrics.get("fps") is not None:
+                fps.append(r.metrics["fps"])
+            return r.reasons
+
+        def bare(i: int) -> tuple[str, ...]:
+            cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
+            ok, _ = cap.read()
+            cap.release()
+            return () if ok else ("x",)
+
+        pt, pc, bt, bc, flagged = [], [], [], [], 0
+        for _ in range(reps):
+            t, c, out = timed(visit, list(range(n)))
+            pt.append(t)
+            pc.append(c)
+            flagged += sum(1 for o in out if o)
+            t, c, _ = timed(bare, list(range(n)))
+            bt.append(t)
+            bc.append(c)
+        mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
+        print(f"  rtsp     patrol round {mt:6.2f} s wall, {mc:6.2f} s CPU ({mc / n * 1000:5.1f} ms/camera) | "
+              f"bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU | ratio wall {mt / b_t:4.1f}x, "
+              f"CPU {mc / max(b_c, 1e-9):4.1f}x ({n} cameras over RTSP/UDP)")
+        print(f"    frame rate measured: median {statistics.median(fps) if fps else 0:.1f} fps; "
+              f"visits flagged: {flagged}/{n * reps}")
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
 def quality(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     t0 = 1_780_000_000.0
@@ -199,11 +257,14 @@ def main() -> int:
     ap.add_argument("--cameras", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quality-cameras", type=int, default=4)
+    ap.add_argument("--rtsp-cameras", type=int, default=10, help="cameras pushed over real RTSP (each an "
+                    "ffmpeg process)")
     ap.add_argument("--seed", type=int, default=None, help="default: a fresh seed, printed")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
     print(f"seed {seed}; OpenCV {cv2.__version__}; {cv2.getNumThreads()} OpenCV thread(s)")
     rounds(args.cameras, seed, args.rounds)
+    rtsp_round(args.rtsp_cameras, seed, args.rounds)
     quality(args.quality_cameras, seed)
     return 0
 

@@ -12,9 +12,9 @@ day-night cycle.
     cam.hour = 22.5       # the simulated local hour (None: the real clock): night is dim, grey and noisy
 
 Real sockets and HTTP on loopback, nothing mocked: the patrol's drivers talk to it exactly as to a
-camera. RTSP is not served here (Debian has no stand-alone RTSP server package that fits; see
-docs/upkeep.md): the ``rtsp`` driver is tested against the MJPEG stream, which it opens through the same
-OpenCV FFmpeg backend.
+camera. RTSP: ``RtspServer()`` runs Debian's ``rtsp-server-perl`` on free loopback ports and
+``RtspFeed(cam, server, "cam1").start()`` pushes a camera to it with ``ffmpeg`` (``feed.url`` is
+``rtsp://127.0.0.1:PORT/cam1``); both binaries come from apt (``./campus test`` installs them).
 
     python -m simulators.cameras --count 3        # serve three cameras until Ctrl-C, print their URLs
 """
@@ -295,6 +295,121 @@ class CameraServer:
         self.httpd.server_close()
 
 
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rtsp_available() -> str | None:
+    """None when a real RTSP server can run here, else why not (for a printed skip reason)."""
+    import shutil
+
+    missing = [b for b in ("ffmpeg", "rtsp-server-perl") if shutil.which(b) is None]
+    if not missing:
+        return None
+    return f"not installed: {', '.join(missing)} (apt-get install ffmpeg rtsp-server-perl)"
+
+
+class RtspServer:
+    """A real RTSP server: Debian's ``rtsp-server-perl`` on free ports. Sources push to it (RTSP ANNOUNCE/
+    RECORD, as ``ffmpeg -f rtsp`` does), clients play from it (RTP over UDP)."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        self.client_port, self.source_port = free_port(), free_port()
+        rtp = 20000 + 2 * (os.getpid() % 10000)
+        self.proc = subprocess.Popen(
+            ["rtsp-server-perl", "--clientport", str(self.client_port), "--serverport", str(self.source_port),
+             "--rtp_start_port", str(rtp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + 30  # perl and Moose take a few seconds to start
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.source_port), 0.5).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("rtsp-server-perl did not start")
+
+    def url(self, mount: str) -> str:
+        return f"rtsp://127.0.0.1:{self.client_port}/{mount}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+
+
+class RtspFeed:
+    """One SimCamera pushed to an RtspServer by ffmpeg (raw BGR frames on its stdin, MPEG-4 Part 2, a
+    key frame every second). ``offline`` stops the push (the mount goes away), clearing it starts again."""
+
+    def __init__(self, camera: SimCamera, server: RtspServer, mount: str, fps: float = 10.0) -> None:
+        self.camera, self.server, self.mount, self.fps = camera, server, mount, fps
+        self.url = server.url(mount)
+        self._stop = threading.Event()
+        self._proc: Any = None
+        self._thread = threading.Thread(target=self._run, name=f"rtsp-{mount}", daemon=True)
+
+    def start(self) -> RtspFeed:
+        self._thread.start()
+        return self
+
+    def _spawn(self) -> Any:
+        import subprocess
+
+        c = self.camera
+        return subprocess.Popen(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s",
+             f"{c.width}x{c.height}", "-r", str(self.fps), "-i", "-", "-c:v", "mpeg4", "-q:v", "5", "-g",
+             str(int(self.fps)), "-f", "rtsp", f"rtsp://127.0.0.1:{self.server.source_port}/{self.mount}"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+
+    def _end(self) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+            self._proc.terminate()
+            self._proc.wait(10)
+            self._proc = None
+
+    def _run(self) -> None:
+        period = 1.0 / self.fps
+        nxt = time.monotonic()
+        while not self._stop.is_set():
+            if self.camera.fault == "offline":
+                self._end()
+                self._stop.wait(0.2)
+                nxt = time.monotonic()
+                continue
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = self._spawn()
+            try:
+                self._proc.stdin.write(self.camera.render().tobytes())
+                self._proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._proc = None
+                self._stop.wait(0.5)
+            nxt += period
+            self._stop.wait(max(0.0, nxt - time.monotonic()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._end()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=1)
@@ -302,7 +417,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--user", default="admin")
     ap.add_argument("--password", default="admin123")
     ap.add_argument("--hour", type=float, help="fixed simulated hour (default: the real clock)")
+    ap.add_argument("--rtsp", action="store_true", help="push the cameras to a local RTSP server instead "
+                    "(needs ffmpeg and rtsp-server-perl)")
     args = ap.parse_args(argv)
+    import signal
+
+    def _interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the ffmpeg pushers and the server on terminate too
+    if args.rtsp:
+        server = RtspServer()
+        feeds = []
+        for i in range(args.count):
+            cam = SimCamera(args.seed + i)
+            cam.hour = args.hour
+            feeds.append(RtspFeed(cam, server, f"cam{i}").start())
+            print(f"camera {i}: rtsp {feeds[-1].url}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for f in feeds:
+                f.stop()
+            server.stop()
+        return 0
     servers = [CameraServer(SimCamera(args.seed + i), args.user, args.password).start()
                for i in range(args.count)]
     for i, s in enumerate(servers):

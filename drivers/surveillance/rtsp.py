@@ -11,6 +11,8 @@ it: a patrol, not a recorder. Credentials go into the URL (``rtsp://user:passwor
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -19,7 +21,7 @@ import cv2
 
 from drivers.base import DeviceContext, DriverSpec
 from drivers.surveillance.patrol import COMMON, PatrolCamera, VisitError, check_secret, secret
-from edge.config.schema import Field, Float, Str
+from edge.config.schema import Enum, Field, Float, Str
 from edge.patrol.checks import Visit
 
 FIELDS = {
@@ -29,7 +31,11 @@ FIELDS = {
     "password_file": Field(Str(min_len=1), "file holding the password (instead of `password`)"),
     "min_fps": Field(Float(min=0.1, max=240), "a frame rate below this is a fault"),
     "sample_seconds": Field(Float(min=0.2, max=30), "how long each visit reads the stream", default=2.0),
+    "transport": Field(Enum(choices=("tcp", "udp")), "RTSP transport of the RTP packets (TCP interleaved "
+                       "passes firewalls and loses nothing)", default="tcp"),
 }
+# FFmpeg reads its options from this variable when a capture opens: set per open, under a lock.
+_OPEN_LOCK = threading.Lock()
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
@@ -48,8 +54,11 @@ class StreamGrabber:
 
     def grab(self) -> Visit:
         ms = int(self.config["timeout_seconds"] * 1000)
-        cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG,
-                               [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
+        with _OPEN_LOCK:
+            if self.url.startswith("rtsp"):
+                os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{self.config['transport']}"
+            cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG,
+                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
         try:
             if not cap.isOpened():
                 raise VisitError("offline", f"cannot open the stream {self.config['url']}")

@@ -136,3 +136,36 @@ def test_wrong_password_is_offline_with_a_reason(broker: Mosquitto, tmp_path: Pa
     ev = wait_for(lambda: probe.json_on(f"{agent.base}/cam-x/event"), 30, "camera_fault")[0]
     assert ev["type"] == "camera_fault" and ev["reasons"] == ["offline"] and "401" in ev["detail"]
     assert snap.httpd.refused >= 2
+
+
+def test_rtsp_driver_against_a_real_rtsp_server(broker: Mosquitto, tmp_path: Path, run_agent,
+                                                 mqtt_probe) -> None:
+    from simulators.cameras import RtspFeed, RtspServer, rtsp_available
+
+    why = rtsp_available()
+    if why:
+        pytest.skip(f"no RTSP server here: {why}")
+    server = RtspServer()
+    cam = SimCamera(21)
+    cam.hour = 14.0
+    feed = RtspFeed(cam, server, "yard").start()
+    try:
+        probe = mqtt_probe([f"campus/{SITE}/#"])
+        agent = run_agent([{"id": "cam-rtsp", "kind": "surveillance", "driver": "rtsp", "url": feed.url,
+                            "transport": "udp", "width": 640, "height": 360, "min_fps": 4,
+                            "sample_seconds": 1.0, **FAST}], node="cams3")
+        topic = f"{agent.base}/cam-rtsp"
+        st = wait_for(lambda: [s for s in _states(probe, f"{topic}/state") if s["patrol"]["ok"]], 45,
+                      "a good visit over RTSP")[-1]
+        assert st["patrol"]["metrics"]["fps"] >= 4 and st["patrol"]["metrics"]["width"] == 640
+        cam.fault = "dark"
+        ev = wait_for(lambda: _events(probe, topic, "camera_fault"), 45, "dark over RTSP")[0]
+        assert ev["reasons"] == ["dark"]
+        cam.fault = "offline"  # the camera stops streaming: the server no longer has the mount
+        wait_for(lambda: [e for e in _events(probe, topic, "camera_fault") if e["reasons"] == ["offline"]],
+                 45, "offline over RTSP")
+        cam.fault = None
+        wait_for(lambda: _events(probe, topic, "camera_ok"), 45, "camera_ok over RTSP")
+    finally:
+        feed.stop()
+        server.stop()
