@@ -20,6 +20,8 @@ CATALOG: dict[tuple[str, str], str] = {
     ("electricity_meter", "dlt645"): "drivers.dlt645.meter",
     ("electricity_meter", "modbus"): "drivers.modbus.meter",
     ("water_meter", "pulse"): "drivers.pulse.meter",
+    ("surveillance", "snapshot"): "drivers.surveillance.snapshot",
+    ("surveillance", "rtsp"): "drivers.surveillance.rtsp",
 }
 
 # Kinds that take switch commands (on, off, pulse): the targets of the agent's rules.
@@ -50,6 +52,10 @@ EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "leak": ("reason", "flow_lpm", "limit_lpm", "minutes", "hours", "min_hour_litres", "min_flow_lpm",
                  "min_night_flow_lpm", "baseline_lpm", "mad_lpm", "threshold_lpm", "nights"),
         **_METER,
+    },
+    "surveillance": {  # the patrol (drivers/surveillance/patrol.py, docs/upkeep.md)
+        "camera_fault": ("reasons", "reason", "detail", "metrics", "snapshot_png"),
+        "camera_ok": ("previous", "after_seconds"),
     },
 }
 

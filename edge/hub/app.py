@@ -33,6 +33,7 @@ from edge.hub.dispatch import Dispatcher
 from edge.hub.journal import Journal
 from edge.hub.model import Alert
 from edge.hub.rules import plan
+from edge.hub.upkeep.service import Upkeep
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
 log = logging.getLogger("campus-edge.hub")
@@ -74,6 +75,8 @@ class Hub:
         self._waiting: dict[str, tuple[list[dict[str, Any]], threading.Event, bool]] = {}
         self._wlock = threading.Lock()
         self._next_status = time.monotonic() + cfg["status_seconds"]
+        # maintenance by usage, repair requests, patrol views (edge/hub/upkeep, docs/upkeep.md)
+        self.upkeep = Upkeep(cfg, self.journal, self.tz, self._planner)
         for key, node in self.journal.nodes().items():
             if node["info"] is not None:
                 self._infos[key] = node["info"]
@@ -205,6 +208,9 @@ class Hub:
         if now >= self._next_status:
             self._next_status = now + self.cfg["status_seconds"]
             self._status()
+        for alert in self.upkeep.tick():  # maintenance_due, repair_request (throttled inside)
+            self.dispatcher.wake()
+            self._emit("alert", alert)
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, Message):
@@ -279,6 +285,7 @@ class Hub:
                              "error": rec.fields.get("error") or rec.fields.get("last_error")})
             self.dispatcher.wake()
             self._emit("alert", alert)
+            self.upkeep.on_alert(alert)
         elif isinstance(rec, ingest.StatusIn):
             self._online[key] = rec.online
             self._status_ms[key] = now
@@ -296,6 +303,8 @@ class Hub:
                 log.info("node %s/%s: %d device(s) known", rec.site, rec.node, len(rec.info["devices"]))
         elif isinstance(rec, ingest.StateIn):
             self._states[(rec.site, rec.node, rec.device)] = rec.state
+            self.upkeep.on_state(rec.site, rec.node, rec.device, rec.state,
+                                 ingest.place_of(self._infos.get(key), rec.device))
             self._emit("state", {"site": rec.site, "node": rec.node, "device": rec.device,
                                  "state": rec.state})
         elif isinstance(rec, ingest.ReplyIn):
@@ -304,6 +313,7 @@ class Hub:
             if rec.device == "agent":
                 self._health[key] = rec.values
                 return
+            self.upkeep.on_telemetry(rec.site, rec.node, rec.device, rec.values, rec.ts_ms)
             counts = ingest.screening_counts(rec.values)
             if counts is not None:
                 self.journal.record_screening(rec.site, rec.node, rec.device, rec.seq, rec.ts_ms, counts)

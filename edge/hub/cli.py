@@ -270,3 +270,6 @@ def add_parsers(sub: Any) -> None:
 
     add_console_parser(hs, common, lambda fn: lambda args: fn(args, _config(args)))
 
+    from edge.hub.upkeep.cli import add_parsers as add_upkeep  # maintenance, repairs, patrol sheet (#14)
+
+    add_upkeep(hs, common)

@@ -32,6 +32,7 @@ from edge.config.schema import (
     validate,
 )
 from edge.hub.notify.config import CHANNELS  # the channels' own schema (ids unique, keys per type)
+from edge.hub.upkeep.config import MAINTENANCE, UPKEEP, check_upkeep  # issue #14 (docs/upkeep.md)
 from edge.i18n import LANGUAGES
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -88,7 +89,8 @@ ESCALATE = Obj(
 RULE = Obj(
     {
         "events": Field(ListOf(ID, min_len=1), "event types (fever, recheck, unscreened, leak, "
-                        "after_hours_load, meter_offline, camera_offline, node_offline, ...), or `any`",
+                        "after_hours_load, meter_offline, camera_offline, node_offline, maintenance_due, "
+                        "repair_request, camera_fault, ...), or `any`",
                         required=True),
         "sites": Field(ListOf(ID), "only alerts of these sites"),
         "nodes": Field(ListOf(ID), "only alerts of these nodes"),
@@ -183,6 +185,7 @@ def _check_hub(cfg: dict, path: str, errors: list[str]) -> None:
     if isinstance(d, dict) and d.get("min_retry_seconds") is not MISSING and \
             d.get("max_retry_seconds") is not MISSING and d["min_retry_seconds"] > d["max_retry_seconds"]:
         errors.append("delivery.min_retry_seconds: must not exceed delivery.max_retry_seconds")
+    check_upkeep(cfg, errors)
 
 
 HUB = Obj(
@@ -202,6 +205,10 @@ HUB = Obj(
         "web": Field(WEB, "the web console", default=_default(WEB)),
         "readings": Field(READINGS, "the meters' history for the console (the bridge's sink); leave out "
                           "when there is none"),
+        "maintenance": Field(MAINTENANCE, "maintenance plans: items, what they are tied to, their tasks "
+                             "(docs/upkeep.md)", default=list),
+        "upkeep": Field(UPKEEP, "maintenance reminders, repair requests, calendar (docs/upkeep.md)",
+                        default=_default(UPKEEP)),
         "status_seconds": Field(Float(min=1, max=86400), "how often counters are logged", default=60.0),
         "max_payload_bytes": Field(Int(min=256, max=16 * 1024 * 1024), "larger messages are refused "
                                    "(a fever event carries a small PNG snapshot)", default=2_000_000),

@@ -79,6 +79,8 @@ FIELDS: dict[str, dict[str, tuple[str, int | None]]] = {
     "notify.camera_offline": {"error": ("error", None)},
     "notify.counter_reset": {"previous": ("previous", None), "current": ("current", None)},
     "notify.maintenance_due": {"detail": ("detail", None)},
+    "notify.repair_request": {"detail": ("detail", None), "by": ("by", None), "repair": ("repair", None)},
+    "notify.camera_fault": {"reason": ("reason", None)},
     "notify.rule_action": {
         "action": ("action", None), "target": ("target", None), "trigger": ("trigger", None),
     },
@@ -130,6 +132,10 @@ def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
         values["minutes"] = f"{f['offline_seconds'] / 60:.0f}"
     if key == "notify.maintenance_due" and not f.get("detail"):
         values["detail"] = text("notify.maintenance_default", language)
+    if key == "notify.camera_fault" and isinstance(f.get("reasons"), list):  # patrol codes in words
+        values["reason"] = text("upkeep.sep", language).join(
+            text(f"patrol.reason.{r}", language) if has(f"patrol.reason.{r}") else str(r)
+            for r in f["reasons"][:10])
     if key == "notify.rule_action" and has(f"notify.action.{f.get('action')}"):
         values["action"] = text(f"notify.action.{f['action']}", language)
     if key == "notify.rule_action" and has(f"alert.title.{f.get('trigger')}"):
