@@ -15,9 +15,8 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from drivers import catalog
 from drivers.base import Device, Resources, Switch
-from edge import __version__
+from edge import __version__, processors, simulated
 from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
 from edge.agent.rules import LocalRules
 from edge.agent.schedule import due_between
@@ -114,7 +113,7 @@ class DeviceContextImpl:
 class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
         self.cfg = cfg
-        self.resources = resources or Resources()
+        self.resources = simulated.register(resources or Resources())  # `sim:` ports, `simulate:` pins
         self.topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
         self.db = Database(cfg["storage"]["path"])
         self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"])
@@ -127,8 +126,7 @@ class Agent:
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
-            spec = catalog.spec_for(dev_cfg["kind"], dev_cfg["driver"])
-            self.devices[dev_cfg["id"]] = spec.build(dev_cfg, DeviceContextImpl(self, dev_cfg["id"]))
+            self.devices[dev_cfg["id"]] = processors.build(dev_cfg, DeviceContextImpl(self, dev_cfg["id"]))
             self.configs[dev_cfg["id"]] = dev_cfg
         switches = {d: dev for d, dev in self.devices.items() if isinstance(dev, Switch)}
         self.switching = Switching(self.db, self.commands, switches, now_ms)

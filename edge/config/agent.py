@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers import catalog
+from edge import processors, simulated
 from edge.calendar import CalendarRef
 from edge.config.common import ID, MQTT, TOPIC_ROOT, file_problem, load
 from edge.config.rules import RULE, check_rules
@@ -61,8 +62,25 @@ class DeviceEntry(Spec):
                 errors,
                 f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})",
             )
-        spec = catalog.spec_for(kind, driver)
-        return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check).check(value, path, errors)
+        return device_schema(kind, driver).check(value, path, errors)
+
+
+def _check_sim_port(entry: dict, path: str, errors: list[str]) -> None:
+    """A `sim:` port is checked when the config loads, not when the bus first opens."""
+    problem = simulated.check_port(entry.get("port"))
+    if problem:
+        errors.append(f"{path}.port: {problem}" if path else f"port: {problem}")
+
+
+def device_schema(kind: str, driver: str) -> Obj:
+    """One device entry's keys and checks: the common ones, its driver's, its kind's processing."""
+    spec = processors.spec_for(kind, driver)
+    checks = [c for c in (_check_sim_port if "port" in spec.fields else None, spec.check) if c is not None]
+
+    def check(entry: dict, path: str, errors: list[str]) -> None:
+        for c in checks:
+            c(entry, path, errors)
+    return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=check if checks else None)
 
 
 # Topic words a device id must not be (docs/mqtt.md): `agent` carries the agent's own health; the others

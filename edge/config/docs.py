@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 
 from drivers import catalog
+from edge import processors
 from edge.config.agent import AGENT, DEVICE_COMMON
 from edge.config.schema import Obj, describe
 
@@ -34,7 +35,7 @@ def render() -> str:
         "and the keys of its driver:",
     ]
     for (kind, driver), module in sorted(catalog.CATALOG.items()):
-        spec = catalog.spec_for(kind, driver)
+        spec = processors.spec_for(kind, driver)
         out += ["", f"### `kind: {kind}`, `driver: {driver}` ({module})", ""]
         if spec.doc:
             out += [spec.doc, ""]
