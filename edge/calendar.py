@@ -44,7 +44,7 @@ from edge.config.schema import (
     _show,
 )
 
-log = logging.getLogger("campus-edge.calendar")
+log = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_PATTERN = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d"

@@ -74,7 +74,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     try:
         _run_until_signal(agent.run, agent.stop)
     except StartupError as exc:
-        logging.getLogger("campus-edge.agent").error("%s", exc)
+        logging.getLogger("edge.agent.app").error("%s", exc)
         return 1
     return 0
 

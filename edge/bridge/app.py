@@ -42,7 +42,7 @@ from edge.mqtt.topics import DataTopic, parse_data_topic
 from edge.store.db import Database
 from edge.watchdog import Watchdog, bridge_status
 
-log = logging.getLogger("campus-edge.bridge")
+log = logging.getLogger(__name__)
 
 parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus has a few thousand topics
 # Telemetry waiting for its node's info; beyond this the oldest is written as unknown. Held messages

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from edge.bridge.lineproto import Point, from_json, to_json
 from edge.store.db import Database
 
-log = logging.getLogger("campus-edge.bridge.buffer")
+log = logging.getLogger(__name__)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, "

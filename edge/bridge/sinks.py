@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from edge.bridge.lineproto import LineProtocolError, Point, encode_batch
 from edge.store.db import Database
 
-log = logging.getLogger("campus-edge.bridge.sink")
+log = logging.getLogger(__name__)
 
 
 class SinkUnavailable(Exception):

@@ -35,7 +35,7 @@ from edge.hub.model import Alert
 from edge.hub.rules import plan
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
-log = logging.getLogger("campus-edge.hub")
+log = logging.getLogger(__name__)
 DRAIN_ITEMS = 500
 ERROR_EVENTS_KEPT = 5
 EXPIRY_GRACE_SECONDS = 5.0  # beyond the caller's timeout, for clock differences between hub and agents

@@ -34,7 +34,7 @@ from edge.hub.journal import Journal
 from edge.hub.model import NEW, Alert
 from edge.hub.rules import ESCALATE, pack
 
-log = logging.getLogger("campus-edge.hub.dispatch")
+log = logging.getLogger(__name__)
 ALARM_SECONDS = 300.0
 IDLE_SECONDS = 1.0  # longest sleep: rows planned by the CLI's journal (no wake) are seen this fast
 

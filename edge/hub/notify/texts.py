@@ -22,7 +22,7 @@ from typing import Any
 from edge.hub.model import Alert
 from edge.i18n import clock, has, local, stamp, text
 
-log = logging.getLogger("campus_edge.hub.notify")
+log = logging.getLogger(__name__)
 
 ALERT, SUMMARY, ESCALATION, TEST = "alert", "summary", "escalation", "test"
 SUMMARY_LINES = 30  # lines listed in one summary; keeps it under WeCom's 4096-byte markdown limit

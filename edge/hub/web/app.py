@@ -43,7 +43,7 @@ from edge.hub.web.auth import LoginThrottle, new_token, same_token
 from edge.hub.web.sse import Broadcaster, frame
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGES, stamp, text
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "campus_console"

@@ -27,7 +27,7 @@ from edge.hub.readings import (
 )
 from edge.i18n import clock, has, stamp, text
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 GATE_TYPES = ("fever", "recheck", "unscreened")
 METER_TYPES = ("leak", "after_hours_load")
