@@ -182,7 +182,7 @@ class Calendar:
 
     def coverage_warning(self, years: list[int]) -> str | None:
         missing = self.uncovered_years(years)
-        if not missing:
+        if not missing or self.official is None:
             return None
         first, last = self.official.range()
         ys = ", ".join(map(str, missing))

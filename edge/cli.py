@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from edge import __version__
+from edge import __version__, extras
 from edge.config.schema import ConfigError
 
 EXIT_CONFIG = 2
@@ -227,6 +227,9 @@ def _extensions() -> list[Callable[[Any], None]]:
 
     out = []
     for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli"):
+        if mod == "edge.hub.cli" and (problem := extras.missing("hub")):
+            out.append(_needs_extra("hub", problem))  # `campus-edge hub` says how to install it
+            continue
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
@@ -235,6 +238,20 @@ def _extensions() -> list[Callable[[Any], None]]:
             continue
         out.append(module.add_parsers)
     return out
+
+
+def _needs_extra(command: str, problem: str) -> Callable[[Any], None]:
+    def add_parsers(sub: Any) -> None:
+        # every argument is taken as it comes (options too): the command only says what to install
+        p = sub.add_parser(command, help=f"(not installed: {problem})", add_help=False, prefix_chars="\x01")
+        p.add_argument("rest", nargs="*")
+        p.set_defaults(func=lambda args: _refuse(f"campus-edge {command} {problem}"))
+    return add_parsers
+
+
+def _refuse(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def main(argv: list[str] | None = None) -> int:

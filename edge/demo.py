@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # config/ in a checkout; package data when installed
 NODES = ("gate", "classroom-301", "meter-room")
 BURST_AT = 20.0  # seconds into the demo (a third of a shorter one)
 
@@ -138,7 +139,6 @@ class Feed:
 
 def run_demo(args: argparse.Namespace) -> int:
     from edge.broker import Mosquitto
-    from simulators import gate_scene
 
     workdir = Path(args.workdir).resolve()
     if workdir.exists():
@@ -147,6 +147,18 @@ def run_demo(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     print(f"campus-edge demo: everything lives in {workdir}; logs in *.log there\n", flush=True)
     broker = Mosquitto(workdir / "mosquitto").start()
+    # The broker is stopped whatever happens: an error, Ctrl-C, or a SIGTERM (turned into SystemExit).
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _run_with_broker(args, workdir, broker, t0)
+    finally:
+        broker.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_with_broker(args: argparse.Namespace, workdir: Path, broker: Any, t0: float) -> int:
+    from simulators import gate_scene
+
     print(f"broker: private Mosquitto on 127.0.0.1:{broker.port}", flush=True)
     gate_scene.main(["--people", str(args.people), "--seed", "7", "--out", str(workdir / "gate-scene.npy")])
 
@@ -155,7 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
     cli = [sys.executable, "-m", "edge.cli"]
     burst_at = min(BURST_AT, args.seconds / 3)
     for name in ("bridge", *NODES):
-        cfg = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+        cfg = yaml.safe_load((EXAMPLES / f"{name}.yaml").read_text())
         path = workdir / f"{name}.yaml"
         path.write_text(yaml.safe_dump(_override(cfg, (broker.host, broker.port), workdir, name, burst_at)))
         role = "bridge" if name == "bridge" else "agent"

@@ -202,6 +202,7 @@ class Bridge:
                 else:
                     self._add(decode.telemetry_point(topic, tel, kind), msg)
                 return
+            decoded: decode.Decoded | None
             if topic.leaf == "event":
                 decoded = decode.decode_event(topic, msg.payload, self.max_bytes, self.event_tags)
             else:

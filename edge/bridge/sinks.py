@@ -46,7 +46,7 @@ class InfluxSink:
         from influxdb_client.client.write_api import SYNCHRONOUS
 
         self.bucket, self.org = cfg["bucket"], cfg["org"]
-        self._precision = WritePrecision.MS
+        self._precision: Any = WritePrecision.MS
         self.client = InfluxDBClient(url=cfg["url"], token=cfg.get("token") or "", org=cfg["org"],
                                      timeout=int(cfg["timeout_seconds"] * 1000),
                                      enable_gzip=bool(cfg.get("gzip")), retries=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers import catalog
-from edge import processors, simulated
+from edge import extras, processors, simulated
 from edge.calendar import CalendarRef
 from edge.config.common import ID, MQTT, TOPIC_ROOT, file_problem, load
 from edge.config.rules import RULE, check_rules
@@ -62,6 +62,9 @@ class DeviceEntry(Spec):
                 errors,
                 f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})",
             )
+        problem = extras.missing(processors.EXTRA_OF_KIND.get(kind))
+        if problem:  # before the driver's module is imported (it would fail on the missing import)
+            return self.fail(f"{path}.kind", errors, f"{kind} {problem}")
         return device_schema(kind, driver).check(value, path, errors)
 
 
@@ -132,13 +135,13 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
     for i, dev in enumerate(devices):
         if not isinstance(dev, dict) or not isinstance(dev.get("port"), str):
             continue
-        key = {"dlt645": "address", "modbus": "unit"}.get(dev.get("driver"))
-        if key is None or dev.get(key) is None:
+        id_key = {"dlt645": "address", "modbus": "unit"}.get(str(dev.get("driver")))
+        if id_key is None or dev.get(id_key) is None:
             continue
-        bus = (dev["port"], dev["driver"], dev[key])
+        bus = (dev["port"], dev["driver"], dev[id_key])
         if bus in addresses:
-            errors.append(f"{path}[{i}].{key}: {dev[key]!r} is already used by devices[{addresses[bus]}] "
-                          f"on the same port {dev['port']}")
+            errors.append(f"{path}[{i}].{id_key}: {dev[id_key]!r} is already used by "
+                          f"devices[{addresses[bus]}] on the same port {dev['port']}")
         else:
             addresses[bus] = i
     pins: dict[int, int] = {}

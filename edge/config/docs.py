@@ -49,9 +49,9 @@ def render() -> str:
         bridge = importlib.import_module("edge.bridge.config")
     except ModuleNotFoundError:
         bridge = None
-    spec = getattr(bridge, "BRIDGE", None)
-    if isinstance(spec, Obj):
-        out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(spec)]
+    bridge_spec = getattr(bridge, "BRIDGE", None)
+    if isinstance(bridge_spec, Obj):
+        out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(bridge_spec)]
     out += _hub()
     return "\n".join(out) + "\n"
 

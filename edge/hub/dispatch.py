@@ -103,8 +103,11 @@ class Dispatcher:
         self.language = language
         self.tz = tz
         self.delivery = delivery
-        self._make, self._render, self._summary = make_channel, render, render_summary
-        self._escalation = render_escalation
+        # filled in by the delivery thread when not given (the channel modules load there)
+        self._make: Any = make_channel
+        self._render: Any = render
+        self._summary: Any = render_summary
+        self._escalation: Any = render_escalation
         self.per_summary = _summary_lines()
         self.channels: dict[str, ChannelState] = {}
         self.counters: Counter[str] = Counter()

@@ -170,6 +170,7 @@ class ThermalCamera:
                 self.context.log.info("camera back online")
                 self.context.event("camera_online", {})
                 self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+            assert result is not None  # no problem: the pipeline returned
             self._handle(result.events)
 
     def _tick(self) -> None:

@@ -91,7 +91,7 @@ LEAK_ALIASES = {"no_zero_hour": "continuous_flow"}
 def text_key(alert: Alert) -> str:
     """The message key of an alert's headline: its type's, by reason for leaks, else the generic one."""
     if alert.type == "leak":
-        reason = alert.fields.get("reason")
+        reason = str(alert.fields.get("reason"))
         reason = LEAK_ALIASES.get(reason, reason)
         key = f"notify.leak.{reason}"
         return key if isinstance(reason, str) and has(key) else "notify.leak.other"

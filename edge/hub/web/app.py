@@ -103,7 +103,8 @@ async def csrf_ok(request: Request) -> bool:
     sent = request.headers.get("x-csrf-token")
     if not sent and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        sent = (await request.form()).get("csrf")
+        field = (await request.form()).get("csrf")
+        sent = field if isinstance(field, str) else None
     return same_token(sent, request.session.get("csrf"))
 
 
@@ -197,7 +198,8 @@ async def login_page(request: Request) -> Response:
     console: Console = request.app.state.console
     lang = language(request, None, console)
     form = await request.form()
-    if not same_token(form.get("csrf"), request.session.get("csrf")):
+    csrf = form.get("csrf")
+    if not same_token(csrf if isinstance(csrf, str) else None, request.session.get("csrf")):
         return render(request, "login.html", 403, message=text("console.csrf", lang), next="")
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     ip = client_ip(request)

@@ -107,7 +107,8 @@ def device_id(dev: Any) -> str:
 
 def relays(nodes: Iterable[Any], lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every relay grouped by node (the room or building), and every group with its members."""
-    rooms, groups = [], {}
+    rooms: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, Any], Any] = {}
     for n in nodes:
         items = []
         for d in devices_of(n):
