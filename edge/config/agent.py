@@ -104,6 +104,11 @@ class NodeId(Str):
 
 
 def _check_devices(devices: list, path: str, errors: list[str]) -> None:
+    for check in (_check_ids, _check_ports, _check_addresses, _check_pins):
+        check(devices, path, errors)
+
+
+def _check_ids(devices: list, path: str, errors: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, dev in enumerate(devices):
         if not isinstance(dev, dict) or not isinstance(dev.get("id"), str):
@@ -114,7 +119,10 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
             errors.append(f"{path}[{i}].id: {dev['id']!r} is reserved for {RESERVED_DEVICE_IDS[dev['id']]}")
         else:
             seen[dev["id"]] = i
-    # Meters on one RS-485 port share its line settings: one port, one baud rate.
+
+
+def _check_ports(devices: list, path: str, errors: list[str]) -> None:
+    """Meters on one RS-485 port share its line settings: one port, one baud rate."""
     ports: dict[str, int] = {}
     for i, dev in enumerate(devices):
         port = dev.get("port") if isinstance(dev, dict) else None
@@ -130,7 +138,10 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
                     f"{path}[{i}].{key}: {dev.get(key)!r} differs from {first.get(key)!r} of "
                     f"devices[{ports[port]}] on the same port {port}"
                 )
-    # Two meters answering the same bus address on one port: every reply would be read by both.
+
+
+def _check_addresses(devices: list, path: str, errors: list[str]) -> None:
+    """Two meters answering the same bus address on one port: every reply would be read by both."""
     addresses: dict[tuple[str, str, Any], int] = {}
     for i, dev in enumerate(devices):
         if not isinstance(dev, dict) or not isinstance(dev.get("port"), str):
@@ -144,6 +155,9 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
                           f"devices[{addresses[bus]}] on the same port {dev['port']}")
         else:
             addresses[bus] = i
+
+
+def _check_pins(devices: list, path: str, errors: list[str]) -> None:
     pins: dict[int, int] = {}
     for i, dev in enumerate(devices):
         pin = dev.get("pin") if isinstance(dev, dict) else None

@@ -29,6 +29,9 @@ from paho.mqtt.properties import Properties
 from edge.mqtt.connect_errors import ConnectFailures, classify, classify_refusal
 
 log = logging.getLogger(__name__)
+# paho's internal logger: a child of ours, at WARNING (its DEBUG is every packet)
+PAHO_LOG = log.getChild("paho")
+PAHO_LOG.setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class MqttSession:
         # Owners publish only while connected; this bounds what a long outage can pile up in paho.
         self.client.max_queued_messages_set(10_000)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.enable_logger(PAHO_LOG)  # paho's own warnings and errors, in our log
         if settings.get("username"):
             self.client.username_pw_set(settings["username"], settings.get("password"))
         tls = settings.get("tls")
