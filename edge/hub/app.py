@@ -262,7 +262,8 @@ class Hub:
     def _planner(self, alert: Alert) -> list[Any]:
         return plan(self.cfg["rules"], alert, self.tz)
 
-    def _apply(self, rec: ingest.Record) -> None:
+    # noqa reason: a dispatch by record type that the upkeep branch extends; a table once it has landed
+    def _apply(self, rec: ingest.Record) -> None:  # noqa: C901
         now = int(time.time() * 1000)
         key = (rec.site, rec.node)
         self._last_seen[key] = now
