@@ -4,6 +4,16 @@ Threads: paho's network thread (callbacks only enqueue), device threads
 (pollers, cameras: they call their DeviceContext, which writes to the outbox
 and enqueues retained states), and this main loop, the only one that touches
 the MQTT client.
+
+The main loop takes turns: control records (connects, PUBACKs, states), then at
+most a bounded batch of inbound messages, then the timers (pulse ends,
+schedules, failsafe, storage watch, health) and the outbox pump. So a flood of
+commands waits at the broker (Receive Maximum, a bounded inbox: see
+edge/mqtt/session.py) and cannot hold a pulse on past its end.
+
+A command's reply is written to the outbox before the command is acknowledged
+to the broker: an agent killed in between sends it after its restart, and a
+redelivered command is answered from the command log.
 """
 
 from __future__ import annotations
@@ -21,20 +31,29 @@ from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
 from edge.agent.rules import LocalRules
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
+from edge.agent.throttle import THROTTLE, throttled
 from edge.agent.watchdog import AgentWatch
 from edge.calendar import calendar_from
 from edge.config.agent import client_id_for
 from edge.mqtt import payloads
-from edge.mqtt.payloads import PayloadError
+from edge.mqtt.payloads import PayloadError, printable
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will
 from edge.mqtt.topics import Topics, parse_inbound
 from edge.store.commands import CommandLog
 from edge.store.db import Database
-from edge.store.outbox import Outbox
+from edge.store.outbox import Outbox, Reply
 
-log = logging.getLogger("campus-edge.agent")
+log = throttled(logging.getLogger("campus-edge.agent"))
 
 PUMP_WINDOW = 100  # messages in flight to the broker at once
+DATA_RESERVE = 10  # of which replies leave this many to readings and events
+RECEIVE_MAXIMUM = 100  # QoS 1 messages the broker may send before our PUBACKs (MQTT v5 CONNECT)
+INBOX_MESSAGES = 500  # inbound messages held in memory at most; beyond, they wait at the broker
+MESSAGE_BATCH = 200  # messages handled per loop turn at most ...
+STEP_SECONDS = 0.05  # ... and for at most this long: then the timers get their turn
+IDLE_SECONDS = 0.2  # longest wait for something to happen (shorter when a pulse ends sooner)
+STORAGE_PROBE_SECONDS = 1.0  # while storage is full, a small write tries it this often
+RETAINED_MEMORY = 1000  # retained commands remembered as already answered (replied/logged once)
 PRUNE_SECONDS = 86400.0  # how often old command-log entries are removed
 SCHEDULE_CATCH_UP_MINUTES = 15  # entries missed by a restart or a clock step this recently still run
 PARKED_RETRY_SECONDS = 300.0  # outbox rows the broker refused are offered again this often
@@ -69,7 +88,7 @@ class DeviceContextImpl:
     def __init__(self, agent: Agent, device_id: str) -> None:
         self.agent = agent
         self.device_id = device_id
-        self.log = logging.getLogger(f"campus-edge.device.{device_id}")
+        self.log = throttled(logging.getLogger(f"campus-edge.device.{device_id}"))
         self.resources = agent.resources
         self.timezone: str | None = agent.cfg.get("timezone")
         self.calendar = agent.calendar  # the school calendar (edge.calendar) or None
@@ -114,14 +133,16 @@ class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
         self.cfg = cfg
         self.resources = simulated.register(resources or Resources())  # `sim:` ports, `simulate:` pins
+        THROTTLE.reset()  # one agent per process; a test's agent starts with a clean count
         self.topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
         self.db = Database(cfg["storage"]["path"])
         self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"])
         self.commands = CommandLog(self.db)
-        self.inbox: queue.Queue = queue.Queue()
+        self.inbox: queue.Queue = queue.Queue()  # control records: bounded by what produces them
+        self.messages: queue.Queue = queue.Queue()  # inbound MQTT messages (bounded by the session)
         self._stop = threading.Event()
         self.started_ms = now_ms()
-        self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0}
+        self.counters = {"bad_payloads": 0, "errors": 0, "publish_refused": 0, "retained_ignored": 0}
         self.calendar = calendar_from(cfg.get("calendar"))  # before the devices: their alerts consult it
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
@@ -139,9 +160,13 @@ class Agent:
             will=Will(self.topics.status, b"offline"),
             max_inflight=PUMP_WINDOW,
             manual_ack=True,  # a command is acknowledged only once it is carried out and recorded
+            messages=self.messages,
+            receive_maximum=RECEIVE_MAXIMUM,
+            max_waiting=INBOX_MESSAGES,
         )
         self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
-        self._sent_upto = 0
+        self._sent_upto = {False: 0, True: 0}  # last row sent: readings and events, replies
+        self._inflight_replies: set[int] = set()  # mids of replies among _inflight
         self._offline_since: float | None = time.monotonic()
         self._failsafe_done: set[str] = set()
         self._schedule_cursor: int | None = None  # epoch minute whose schedule entries have run
@@ -156,6 +181,14 @@ class Agent:
         self._sub_mid: int | None = None
         self.ha = HomeAssistantLink(self)  # discovery (and removals), device availability, snapshots
         self.watch = AgentWatch(self)  # systemd watchdog, STATUS=, link state for `campus-edge status`
+        self._session_no = int(self.db.get("agent", "session", 0))  # counted in memory: disk may be full
+        self._info_pages = int(self.db.get("agent", "info_pages", 1))  # pages of the last birth info
+        self._done_rows: list[int] = []  # outbox rows the broker has, not yet deleted (storage trouble)
+        self._storage_full_since: float | None = None
+        self._next_storage_probe = 0.0
+        self._retained_seen: dict[tuple[str, bytes], None] = {}
+        self._deferred_events: list[dict[str, Any]] = []  # storage events that met no connection
+        self._changed: set[str] = set()  # devices whose state changed this turn
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -174,8 +207,12 @@ class Agent:
                 self.configs[dev_id]["kind"],
                 self.configs[dev_id]["driver"],
             )
+        if self.db.reset:
+            self._storage_reset()
+        else:
+            self.retained["agent"] = {"storage": "ok", "ts": now_ms()}
         self.retained.update(self.switching.boot())
-        self.commands.prune()
+        self._guard(self.commands.prune)
         self.session.start()
 
     def run(self) -> None:
@@ -185,16 +222,44 @@ class Agent:
         self.watch.ready()
         try:
             while not self._stop.is_set():
-                try:
-                    self._drain(timeout=0.2)
-                    self._tick()
-                    self.watch.tick()
-                except Exception:  # a full disk or a bug must degrade the node, not switch it off
-                    self.counters["errors"] += 1
-                    log.exception("main loop step failed; going on")
-                    self._stop.wait(1.0)
+                self._step()
+                self._guard(self.watch.tick)
         finally:
             self._shutdown()
+
+    def _step(self) -> None:
+        """One turn: control records, a bounded batch of messages, the outbox pump, the timers."""
+        self._guard(self._drain, self._idle_timeout())
+        self._guard(self._take_messages)
+        self._guard(self._pump)
+        self._tick()
+        self._guard(self._flush_states)
+
+    def _flush_states(self) -> None:
+        """Publish the latest state of each device that changed this turn (a flood of toggles
+        makes one retained state per turn, not one per command)."""
+        if not self._changed or not self.session.connected:
+            self._changed.clear()  # the birth on reconnect publishes the latest
+            return
+        changed, self._changed = self._changed, set()
+        for device in changed:
+            self._publish_json(self.topics.device(device, "state"), self.retained[device], retain=True)
+
+    def _guard(self, part: Any, *args: Any) -> None:
+        """Run one part of the loop; a full disk or a bug must degrade the node, not switch it off."""
+        try:
+            part(*args)
+        except Exception:
+            self.counters["errors"] += 1
+            log.exception("main loop: %s failed; going on", getattr(part, "__name__", part))
+
+    def _idle_timeout(self) -> float:
+        if not self.messages.empty():
+            return 0.0
+        end = self.switching.next_pulse_end()
+        if end is None:
+            return IDLE_SECONDS
+        return min(IDLE_SECONDS, max(0.0, end - time.monotonic()))
 
     def stop(self) -> None:
         self._stop.set()
@@ -223,20 +288,68 @@ class Agent:
 
     # -- main loop --------------------------------------------------------------
     def _drain(self, timeout: float) -> None:
-        acked: list[int] = []
+        """Handle the control records waiting (or the first to come within ``timeout``)."""
         try:
             item = self.inbox.get(timeout=timeout)
             while True:
                 try:
-                    self._handle(item, acked)
-                except Exception:  # a bug met by one message must not stop the node: count it, go on
+                    self._handle(item, self._done_rows)
+                except Exception:  # a bug met by one record must not stop the node: count it, go on
                     self.counters["errors"] += 1
-                    log.exception("unexpected error handling %r", item)
+                    log.exception("unexpected error handling a %s", type(item).__name__)
                 item = self.inbox.get_nowait()
         except queue.Empty:
             pass
-        if acked:
-            self.outbox.ack(acked)
+        if self._done_rows and (not self.db.full or time.monotonic() >= self._next_storage_probe):
+            rows, self._done_rows = self._done_rows, []
+            try:
+                self.outbox.ack(rows)
+            except Exception as exc:  # kept: deleted on a later turn (they are not sent again meanwhile)
+                self._done_rows = rows + self._done_rows
+                log.error("could not delete %d delivered outbox rows (%s); trying again", len(rows), exc)
+        self._pump()
+
+    def _take_messages(self) -> None:
+        """Handle a bounded batch of inbound messages; store their replies, then acknowledge them.
+
+        At most MESSAGE_BATCH messages, for at most STEP_SECONDS (less when a pulse ends sooner):
+        the rest wait in the bounded queue, and beyond it at the broker.
+        """
+        if self._closing or self.messages.empty():
+            return  # closing: not acknowledged, the broker delivers them to our next session
+        deadline = time.monotonic() + STEP_SECONDS
+        end = self.switching.next_pulse_end()
+        if end is not None:
+            deadline = min(deadline, end)
+        taken: list[Message] = []
+        replies: list[Reply] = []
+        while len(taken) < MESSAGE_BATCH and (not taken or time.monotonic() < deadline):
+            try:
+                msg = self.messages.get_nowait()
+            except queue.Empty:
+                break
+            taken.append(msg)
+            try:
+                self._on_message(msg, replies)
+            except Exception:  # a bug met by one message must not stop the node: count it, go on
+                self.counters["errors"] += 1
+                log.exception("unexpected error handling a message on %s", printable(msg.topic))
+        if not taken:
+            return
+        self._queue_replies(replies)
+        for msg in taken:
+            self.session.ack(msg)
+
+    def _queue_replies(self, replies: list[Reply]) -> None:
+        """Replies to the outbox (durable before the command's PUBACK); straight out if the disk refuses."""
+        if not replies:
+            return
+        try:
+            self.outbox.add_replies(replies)
+        except Exception as exc:
+            log.error("%d repl(ies) could not be stored (%s); sending them directly", len(replies), exc)
+            for r in replies:
+                self.session.publish(r.topic, r.payload, qos=1, response_to=_respond(r.topic, r.correlation))
         self._pump()
 
     def _handle(self, item: Any, acked: list[int]) -> None:
@@ -244,6 +357,7 @@ class Agent:
             return
         if isinstance(item, Published):
             entry = self._inflight.pop(item.mid, None)
+            self._inflight_replies.discard(item.mid)
             if entry is None:
                 return
             if item.refused is None:
@@ -257,13 +371,8 @@ class Agent:
                     )
                 self._parked.add(entry[0])
                 self.counters["publish_refused"] += 1
-        elif isinstance(item, Message):
-            if self._closing:
-                return  # not acknowledged: the broker delivers it to our next session
-            try:
-                self._on_message(item)
-            finally:
-                self.session.ack(item)
+        elif isinstance(item, Message):  # an owner that passes no `messages` queue (not this agent)
+            self.messages.put(item)
         elif isinstance(item, RetainedPublish):
             if self.session.connected:  # otherwise the birth on reconnect publishes the latest
                 self.session.publish(item.topic, item.payload, qos=1, retain=True)
@@ -285,17 +394,21 @@ class Agent:
             self.online.clear()
 
     def _on_connected(self, ev: Connected) -> None:
-        session = int(self.db.get("agent", "session", 0)) + 1
-        self.db.put("agent", "session", session)
+        # Nothing here may depend on a storage write: a full disk must not leave a deaf agent.
+        self._offline_since = None
+        self._failsafe_done.clear()
+        self._session_no += 1
+        try:
+            self.db.put("agent", "session", self._session_no)
+        except Exception as exc:
+            log.error("could not store the session number (%s); going on", exc)
         log.info(
             "connected to %s:%s (session %d, broker kept our session: %s)",
             self.cfg["mqtt"]["host"],
             self.cfg["mqtt"]["port"],
-            session,
+            self._session_no,
             ev.session_present,
         )
-        self._offline_since = None
-        self._failsafe_done.clear()
         # paho sends the unacknowledged ones again now: their clock for the stall check restarts
         self._inflight = {mid: (row, time.monotonic()) for mid, (row, _) in self._inflight.items()}
         self._next_parked_retry = time.monotonic() + 5.0
@@ -304,21 +417,35 @@ class Agent:
         if ha["discovery"]:
             subs.append(f"{ha['prefix']}/status")  # Home Assistant's birth: send our configs again
         self._sub_mid = self.session.subscribe(subs)
-        self._birth(session)
+        self._birth()
 
-    def _birth(self, session: int | None = None) -> None:
-        if session is None:
-            session = int(self.db.get("agent", "session", 0))
+    def _birth(self) -> None:
         devices = [
             {k: c[k] for k in ("id", "kind", "driver", "name", "groups") if c.get(k) not in (None, [])}
             for c in self.configs.values()
         ]
-        info = payloads.info(__version__, session, self.started_ms, devices)
-        self._publish_json(self.topics.info, info, retain=True)
+        # Paged when large (docs/mqtt.md): a reader's message-size limit must not lose a node's devices.
+        pages = payloads.info_pages(
+            __version__, self._session_no, self.started_ms, devices, page_bytes=payloads.INFO_PAGE_BYTES
+        )
+        self._publish_json(self.topics.info, pages[0], retain=True)
+        for page in pages[1:]:
+            self._publish_json(f"{self.topics.info}/{page['page']}", page, retain=True)
+        for n in range(len(pages) + 1, self._info_pages + 1):  # pages of a bigger node we were: cleared
+            self.session.publish(f"{self.topics.info}/{n}", b"", retain=True)
+        if len(pages) != self._info_pages:
+            self._info_pages = len(pages)
+            try:
+                self.db.put("agent", "info_pages", len(pages))
+            except Exception as exc:
+                log.error("could not store the info page count (%s)", exc)
         for rp in self.ha.birth(devices, __version__):
             self.session.publish(rp.topic, rp.payload, qos=1, retain=True)
         for device, state in self.retained.items():
             self._publish_json(self.topics.device(device, "state"), state, retain=True)
+        for body in self._deferred_events:
+            self._publish_json(self.topics.device("agent", "event"), body)
+        self._deferred_events = []
         self.session.publish(self.topics.status, b"online", retain=True)
 
     def _pump(self) -> None:
@@ -335,14 +462,28 @@ class Agent:
                     STALL_SECONDS,
                 )
                 self._inflight.clear()
-                self._sent_upto = 0
+                self._inflight_replies.clear()
+                self._sent_upto = {False: 0, True: 0}
             return
-        for row in self.outbox.pending(self._sent_upto, room):
-            mid = self.session.publish(row.topic, row.payload, qos=row.qos)
+        # Two streams share the window: a backlog of replies (a command flood) must not hold back
+        # readings and health, nor a backlog of readings (after an outage) the answers to commands.
+        data = self.outbox.pending(self._sent_upto[False], room, replies=False)
+        # replies never fill the window: readings (health) always find room, whatever is queued ahead
+        cap = min(room, PUMP_WINDOW - DATA_RESERVE - len(self._inflight_replies))
+        answers = self.outbox.pending(self._sent_upto[True], cap, replies=True) if cap > 0 else []
+        take = min(len(data), max(room // 2, room - len(answers)))  # half each; unused room to the other
+        rows = data[:take] + answers[: room - take]
+        for row in rows:
+            mid = self.session.publish(
+                row.topic, row.payload, qos=row.qos, response_to=_respond(row.topic, row.correlation)
+            )
             if mid is None:
                 return
             self._inflight[mid] = (row.id, time.monotonic())
-            self._sent_upto = row.id
+            is_reply = row.kind == "reply"
+            if is_reply:
+                self._inflight_replies.add(mid)
+            self._sent_upto[is_reply] = max(self._sent_upto[is_reply], row.id)
 
     def _retry_parked(self) -> None:
         if not self._parked or not self.session.connected or time.monotonic() < self._next_parked_retry:
@@ -351,7 +492,9 @@ class Agent:
         rows = self.outbox.rows(sorted(self._parked))
         self._parked.clear()  # a row refused again is parked again
         for row in rows:
-            mid = self.session.publish(row.topic, row.payload, qos=row.qos)
+            mid = self.session.publish(
+                row.topic, row.payload, qos=row.qos, response_to=_respond(row.topic, row.correlation)
+            )
             if mid is not None:
                 self._inflight[mid] = (row.id, time.monotonic())
 
@@ -360,21 +503,36 @@ class Agent:
             self._publish_outcome(outcome, None)
 
     def _tick(self) -> None:
-        self._rules()
+        """The timers, each on its own: one that fails (disk full) does not hold up the others."""
+        for part in (
+            self._pulse_ends,
+            self._schedules,
+            self._failsafe,
+            self._retry_parked,
+            self._watch_storage,
+            self._prune,
+            self._maybe_health,
+            self._rules,
+        ):
+            self._guard(part)
+
+    def _pulse_ends(self) -> None:
         for outcome in self.switching.due_pulse_ends():
             self._publish_outcome(outcome, None)
-        self._schedules()
-        self._failsafe()
-        self._retry_parked()
+
+    def _prune(self) -> None:
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_SECONDS
             self.commands.prune()
+
+    def _maybe_health(self) -> None:
         if time.monotonic() >= self._next_health:
             self._next_health = time.monotonic() + self.cfg["health_seconds"]
             self._health()
 
     # -- commands -----------------------------------------------------------------
-    def _on_message(self, msg: Message) -> None:
+    def _on_message(self, msg: Message, replies: list[Reply] | None = None) -> None:
+        """Handle one inbound message; replies are added to ``replies`` (stored before the PUBACK)."""
         ha = self.cfg["homeassistant"]
         if ha["discovery"] and msg.topic == f"{ha['prefix']}/status":
             if msg.payload == b"online":
@@ -384,7 +542,16 @@ class Agent:
         target = parse_inbound(self.topics, msg.topic)
         if target is None:
             self.counters["bad_payloads"] += 1
-            log.warning("ignoring message on unexpected topic %s", msg.topic)
+            log.warning("ignoring message on unexpected topic %s", printable(msg.topic))
+            return
+        if target.target == "device":
+            devices = [target.name]
+        elif target.target == "group":
+            devices = [d for d, c in self.configs.items() if target.name in c.get("groups", [])]
+        else:
+            devices = []
+        if msg.retain:  # a stale command the broker kept: running it at every (re)connect would be wrong
+            self._retained_command(msg, devices, replies)
             return
         if target.target == "node":
             if msg.payload.strip().lower() == b"rebirth":
@@ -392,40 +559,71 @@ class Agent:
                 self._birth()
             else:
                 self.counters["bad_payloads"] += 1
-                log.warning("unknown node command %r on %s", msg.payload[:64], msg.topic)
+                log.warning(
+                    "unknown node command %s on %s", printable(msg.payload, 64), printable(msg.topic)
+                )
             return
-        if target.target == "device":
-            devices = [target.name]
-        else:
-            devices = [d for d, c in self.configs.items() if target.name in c.get("groups", [])]
-            if not devices:
-                return  # a group none of our devices belongs to
+        if not devices:
+            return  # a group none of our devices belongs to
         respond = (msg.response_topic, msg.correlation_data) if msg.response_topic else None
         try:
             cmd = payloads.parse_command(msg.payload)
         except PayloadError as exc:
             self.counters["bad_payloads"] += 1
-            log.warning("bad command on %s: %s", msg.topic, exc)
+            log.warning("bad command on %s: %s", printable(msg.topic), printable(exc))
             for device in devices:
                 reply = payloads.reply_error(payloads.peek_id(msg.payload), str(exc), now_ms())
-                self._publish_outcome(Outcome(device, reply, None), respond)
+                self._publish_outcome(Outcome(device, reply, None), respond, replies)
             return
         for device in devices:
             if device not in self.devices:
                 reply = payloads.reply_error(
                     cmd.id, f"no device {device!r} on node {self.cfg['node']}", now_ms()
                 )
-                self._publish_outcome(Outcome(device, reply, None), respond)
+                self._publish_outcome(Outcome(device, reply, None), respond, replies)
                 continue
-            self._publish_outcome(self.switching.execute(device, cmd), respond)
+            self._publish_outcome(self.switching.execute(device, cmd), respond, replies)
 
-    def _publish_outcome(self, outcome: Outcome, respond: tuple[str, bytes | None] | None) -> None:
+    def _retained_command(self, msg: Message, devices: list[str], replies: list[Reply] | None) -> None:
+        """Not run; answered and logged once per (topic, payload) while the agent runs."""
+        self.counters["retained_ignored"] += 1
+        key = (msg.topic, msg.payload)
+        if key in self._retained_seen:
+            return
+        self._retained_seen[key] = None
+        if len(self._retained_seen) > RETAINED_MEMORY:
+            del self._retained_seen[next(iter(self._retained_seen))]
+        log.warning(
+            "%s on %s (%s): not run; clear it with `mosquitto_pub -r -n -t <topic>`",
+            payloads.RETAINED_COMMAND,
+            printable(msg.topic),
+            printable(msg.payload, 64),
+        )
+        cid = payloads.peek_id(msg.payload)
+        respond = (msg.response_topic, msg.correlation_data) if msg.response_topic else None
+        for device in devices:
+            reply = payloads.reply_error(cid, payloads.RETAINED_COMMAND, now_ms())
+            self._publish_outcome(Outcome(device, reply, None), respond, replies)
+
+    def _publish_outcome(
+        self,
+        outcome: Outcome,
+        respond: tuple[str, bytes | None] | None,
+        replies: list[Reply] | None = None,
+    ) -> None:
+        """Publish a new state (at the end of this turn); queue the reply (in ``replies`` for the
+        caller to store, else here)."""
         if outcome.state is not None:
             self.retained[outcome.device] = outcome.state
-            self._publish_json(self.topics.device(outcome.device, "state"), outcome.state, retain=True)
-        self._publish_json(self.topics.device(outcome.device, "reply"), outcome.reply)
+            self._changed.add(outcome.device)  # published at the end of this turn
+        body = payloads.dumps(outcome.reply)
+        batch = [Reply(self.topics.device(outcome.device, "reply"), body)]
         if respond is not None:
-            self.session.publish(respond[0], payloads.dumps(outcome.reply), qos=1, response_to=respond)
+            batch.append(Reply(respond[0], body, respond[1]))
+        if replies is None:
+            self._queue_replies(batch)
+        else:
+            replies.extend(batch)
 
     def _publish_json(self, topic: str, obj: dict[str, Any], retain: bool = False) -> None:
         self.session.publish(topic, payloads.dumps(obj), qos=1, retain=retain)
@@ -444,7 +642,10 @@ class Agent:
             self.calendar,
         )
         self._schedule_cursor = now_minute
-        self.db.put("agent", "schedule_cursor", now_minute)
+        try:
+            self.db.put("agent", "schedule_cursor", now_minute)
+        except Exception as exc:  # the schedule runs anyway; a restart may run this minute again
+            log.error("could not store the schedule cursor (%s)", exc)
         for _, entry in todo:
             targets = set(entry["devices"]) | {
                 d for d, c in self.configs.items() if set(entry["groups"]) & set(c.get("groups", []))
@@ -475,8 +676,78 @@ class Agent:
             "uptime_s": round(time.time() - self.started_ms / 1000, 1),
             "outbox_pending": len(self.outbox),
             "outbox_dropped": self.outbox.dropped,
+            "dropped_qos0": self.session.dropped_qos0,
             **self.counters,
             **self.switching.counters,
             **self.rules.counters,
         }
-        DeviceContextImpl(self, "agent").telemetry(values)
+        try:
+            DeviceContextImpl(self, "agent").telemetry(values)
+        except Exception:
+            if not self.db.full or not self.session.connected:
+                raise
+            # storage full: the health goes out directly (not durable, no seq) rather than not at all
+            body = {"ts": now_ms(), "values": values}
+            self._publish_json(self.topics.device("agent", "telemetry"), body)
+
+    # -- storage faults ---------------------------------------------------------------
+    def _watch_storage(self) -> None:
+        """Say when storage stops taking writes and when it takes them again (event + retained state)."""
+        if self.db.full and self._storage_full_since is None:
+            self._storage_full_since = time.monotonic()
+            self._next_storage_probe = time.monotonic() + STORAGE_PROBE_SECONDS
+            log.error(
+                "storage full (%s): commands that cannot be recorded are refused, readings are not "
+                "kept until space returns; free space in %s",
+                self.db.full,
+                self.cfg["storage"]["path"],
+            )
+            self._storage_state("full", error=self.db.full)
+            self._direct_event("storage_full", {"error": self.db.full})
+            return
+        if self._storage_full_since is None:
+            return
+        if self.db.full and time.monotonic() >= self._next_storage_probe:
+            self._next_storage_probe = time.monotonic() + STORAGE_PROBE_SECONDS
+            try:
+                self.db.put("agent", "storage_probe", now_ms())  # a write that commits clears db.full
+            except Exception:
+                pass
+        # recovered once writes commit again and none failed for a while (no flapping when nearly full)
+        if not self.db.full and time.monotonic() - self.db.full_at >= STORAGE_PROBE_SECONDS:
+            took = time.monotonic() - self._storage_full_since
+            self._storage_full_since = None
+            log.warning("storage takes writes again after %.1f s", took)
+            self._storage_state("ok")
+            self._direct_event("storage_ok", {"full_seconds": round(took, 1)})
+
+    def _storage_state(self, storage: str, **fields: Any) -> None:
+        self.retained["agent"] = {"storage": storage, "ts": now_ms(), **fields}
+        if self.session.connected:
+            self._publish_json(self.topics.device("agent", "state"), self.retained["agent"], retain=True)
+
+    def _direct_event(self, type_: str, fields: dict[str, Any]) -> None:
+        """An event of device `agent` that cannot wait for the outbox (it is what is broken): no seq."""
+        body = {"ts": now_ms(), "type": type_, **fields}
+        if self.session.connected:
+            self._publish_json(self.topics.device("agent", "event"), body)
+        else:  # sent with the next birth
+            self._deferred_events = [*self._deferred_events[-9:], body]
+
+    def _storage_reset(self) -> None:
+        """The database file was damaged and replaced by a fresh one (edge/store/db.py): say it loudly."""
+        log.error(
+            "STORAGE RESET: %s. Relays with `initial: restore` start in their safe state; "
+            "command ids seen before the reset are not known any more",
+            self.db.reset,
+        )
+        for dev_id, sw in self.switching.switches.items():
+            c = self.configs[dev_id]
+            if c.get("initial") == "restore" and c.get("safe_state") in ("on", "off"):
+                sw.set_on(c["safe_state"] == "on")
+        self._storage_state("reset", reason=self.db.reset)
+        DeviceContextImpl(self, "agent").event("storage_reset", {"reason": self.db.reset})
+
+
+def _respond(topic: str, correlation: bytes | None) -> tuple[str, bytes | None] | None:
+    return (topic, correlation) if correlation is not None else None

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.base import Switch
+from edge.agent.throttle import throttled
 from edge.mqtt import payloads
-from edge.mqtt.payloads import Command
+from edge.mqtt.payloads import Command, printable
 from edge.store.commands import CommandLog
 from edge.store.db import Database
 
-log = logging.getLogger(__name__)
+log = throttled(logging.getLogger(__name__))
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,14 @@ class Switching:
         sw = self.switches.get(device)
         if sw is None:
             return self._refuse(device, cmd, f"device {device!r} takes no switch commands", now)
+        if cmd.id is not None and self.commands.full():
+            return self._refuse(
+                device,
+                cmd,
+                "command log full of commands not yet expired; not executed (try again later)",
+                now,
+                record=False,
+            )
         if cmd.expires_ms is not None and cmd.expires_ms < now:
             return self._refuse(
                 device, cmd, f"command expired {now - cmd.expires_ms} ms ago; not executed", now
@@ -94,11 +103,13 @@ class Switching:
         cmd: Command | None = None,
         pulse_seconds: float | None = None,
     ) -> Outcome:
-        """Drive the relay, then record the result (and the command's reply) in one transaction.
+        """Record the result (and the command's reply) in one transaction, then drive the relay.
 
-        The reply tells what the relay did: if the pin cannot be driven it is a refusal (not
-        recorded, so the same id may be tried again); if the pin switched but the record could
-        not be written (disk full), the reply is ok with a warning, since the relay did switch.
+        Written ahead: a command whose record cannot be written (disk full) is refused, not
+        executed, so a replay can never find it missing after it ran. Switching without a
+        command (pulse end, schedule, failsafe) and a local rule's action go ahead anyway: the
+        relay's safety comes first. A relay that cannot be driven is a refusal; its entry is removed
+        again, so the same id may be tried again once the relay works.
         """
         now = self.now_ms()
         sw = self.switches[device]
@@ -106,20 +117,30 @@ class Switching:
         # What a restart restores: after a pulse the relay is meant to be off again.
         persisted = payloads.relay_state(False, now, cause) if pulse_seconds else state
         reply = payloads.reply_ok(cmd.id if cmd else None, state, now)
-        try:
-            sw.set_on(on)
-        except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
-            log.exception("switching %s failed", device)
-            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
+        recorded = False
         try:
             with self.db.transaction() as conn:
                 self.db.put(device, "state", persisted, conn=conn)
                 if cmd is not None and cmd.id is not None:
-                    self.commands.record(cmd.id, device, reply, conn)
+                    self.commands.record(cmd.id, device, reply, conn, cmd.expires_ms)
+                    recorded = True
         except Exception as exc:
             self.counters["storage_errors"] += 1
-            log.exception("%s switched, but recording it failed", device)
-            reply = {**reply, "warning": f"switched, but not recorded on disk: {exc}"}
+            if cmd is not None and cause != "rule":  # the refusal below says so in the log
+                return self._refuse(
+                    device, cmd, f"storage cannot record the command ({exc}); not executed", now, record=False
+                )
+            # A local rule is a safety action (a valve closed on a burst): it goes ahead like a schedule.
+            # Its once-only record is the rule log's pending row, which the rules retry (edge/agent/rules.py).
+            log.error("%s switched %s (%s), but storage cannot record it: %s", device, cause, on, exc)
+            if cmd is not None:
+                reply = {**reply, "warning": f"switched, but not recorded on disk: {exc}"}
+        try:
+            sw.set_on(on)
+        except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
+            log.exception("switching %s failed", device)
+            self._undo(device, cmd if recorded else None)
+            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
         if pulse_seconds:
             self.pulses[device] = time.monotonic() + pulse_seconds
             self.pulse_causes[device] = cause
@@ -129,6 +150,22 @@ class Switching:
         if cmd is not None:
             self.counters["commands_ok"] += 1
         return Outcome(device, reply, state)
+
+    def _undo(self, device: str, cmd: Command | None) -> None:
+        """Take back what was written ahead of a switch that did not happen."""
+        try:
+            with self.db.transaction() as conn:
+                if device in self.states:
+                    self.db.put(device, "state", self.states[device], conn=conn)
+            if cmd is not None and cmd.id is not None:
+                self.commands.forget(cmd.id, device)
+        except Exception:
+            self.counters["storage_errors"] += 1
+            log.exception("undoing the record of %s failed", device)
+
+    def next_pulse_end(self) -> float | None:
+        """time.monotonic() when the next pulse ends, if one is running."""
+        return min(self.pulses.values(), default=None)
 
     def due_pulse_ends(self) -> list[Outcome]:
         now = time.monotonic()
@@ -143,14 +180,18 @@ class Switching:
             try:
                 with self.db.transaction() as conn:
                     self.commands.record(cid, device, reply, conn)
-            except Exception:
+            except Exception as exc:
                 self.counters["storage_errors"] += 1
-                log.exception("recording the refusal of %s failed", cid)
-        log.warning("command %s for %s refused: %s", cid, device, error)
+                log.error("recording the refusal of %s failed: %s", printable(cid), exc)
+        log.warning("command %s for %s refused: %s", printable(cid), device, printable(error))
         return Outcome(device, reply, None)
 
     def _set_state(self, device: str, on: bool, cause: str, persist: bool) -> None:
         state = payloads.relay_state(on, self.now_ms(), cause)
         self.states[device] = state
         if persist:
-            self.db.put(device, "state", state)
+            try:
+                self.db.put(device, "state", state)
+            except Exception as exc:  # a full disk must not keep the relays from starting
+                self.counters["storage_errors"] += 1
+                log.error("could not store the start-up state of %s (%s)", device, exc)

@@ -30,7 +30,7 @@ class AgentWatch:
 
     def tick(self) -> None:
         self.watchdog.tick(lambda: agent_status(self.agent))
-        self._record_link()
+        self._record_link()  # after the ping: a storage error here never holds the watchdog back
 
     def _record_link(self) -> None:
         s = self.agent.session
@@ -41,13 +41,18 @@ class AgentWatch:
         key = (s.connected, s.connected_since_ms, snap["cause"] if snap else None, failing, minute)
         if key == self._link_key:
             return
-        self._link_key = key
         m = self.agent.cfg["mqtt"]
-        self.agent.db.put("agent", "link", {
-            "broker": f"{m['host']}:{m['port']}", "connected": s.connected,
-            "connected_since": s.connected_since_ms, "last_error": snap,
-            "updated": int(time.time() * 1000),
-        })
+        # A full disk must not stop the pings: the link record is a convenience for `status`, tried
+        # again at the next change (the key is only kept once the write succeeded).
+        try:
+            self.agent.db.put("agent", "link", {
+                "broker": f"{m['host']}:{m['port']}", "connected": s.connected,
+                "connected_since": s.connected_since_ms, "last_error": snap,
+                "updated": int(time.time() * 1000),
+            })
+        except Exception:
+            return
+        self._link_key = key
 
     def stopping(self) -> None:
         self.watchdog.stopping()

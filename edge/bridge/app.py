@@ -37,6 +37,7 @@ from edge.bridge.decode import BadMessage, Telemetry
 from edge.bridge.lineproto import Point
 from edge.bridge.sinks import Sink, SinkRejected, SinkUnavailable, make_sink
 from edge.heartbeat import Heartbeats
+from edge.mqtt.payloads import printable
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
 from edge.mqtt.topics import DataTopic, parse_data_topic
 from edge.store.db import Database
@@ -215,11 +216,11 @@ class Bridge:
             self._add(decoded.point, msg)
         except BadMessage as exc:
             self.counters["bad_messages"] += 1
-            log.warning("refused message on %r: %s", msg.topic[:200], exc)
+            log.warning("refused message on %s: %s", printable(msg.topic), printable(exc))
             self._ack(msg)  # refused for good: a redelivery would be refused again
         except Exception:  # a bug must not stop the stream: count it, log it, let the others pass
             self.counters["errors"] += 1
-            log.exception("unexpected error handling a message on %r", msg.topic[:200])
+            log.exception("unexpected error handling a message on %s", printable(msg.topic))
             self._ack(msg)
 
     def _refused(self, topic: str, names: tuple[str, ...]) -> None:

@@ -8,6 +8,18 @@ work. Publishing is done by that owner too.
 Persistent MQTT v5 session: ``clean_start=False`` on every connect plus a
 session expiry, so the broker keeps our subscriptions and queues QoS 1
 messages (commands) while we are away.
+
+Inbound back-pressure (an owner given a ``messages`` queue): a flood must wait
+at the broker, not in our memory. The CONNECT asks for a Receive Maximum (how
+many unacknowledged QoS 1 messages the broker may send us), but Mosquitto 2.0.11
+stops honouring it once the client has acknowledged a message, so the bound that
+holds is ours: beyond ``max_waiting`` queued messages the callback waits, paho
+stops reading the socket, TCP's window closes and the broker holds (or drops, by
+its own limits) the rest. While it waits paho reads and writes nothing else, not
+even PUBACKs, so the owner must keep taking messages whatever else it waits for
+(it never waits on this thread). QoS 0 waits at most ``qos0_wait``: if the owner
+is stalled that long, the message is dropped and counted (``dropped_qos0``), as
+QoS 0 allows; QoS 1 waits for room (its PUBACK is the owner's promise).
 """
 
 from __future__ import annotations
@@ -85,6 +97,15 @@ def set_nodelay(client: mqtt.Client) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def small_receive_buffer(client: mqtt.Client, size: int = 32 * 1024) -> None:
+    """Keep the kernel's receive buffer small: a flood then waits at the broker, and the broker's
+    PUBACKs for our publishes are not queued behind megabytes of inbound messages (Linux grows
+    the buffer up to tcp_rmem's 6 MB otherwise: 20,000 small commands, seconds of delay)."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 class MqttSession:
     def __init__(
         self,
@@ -95,9 +116,18 @@ class MqttSession:
         will: Will | None = None,
         manual_ack: bool = False,
         max_inflight: int = 100,
+        messages: queue.Queue | None = None,
+        receive_maximum: int | None = None,
+        max_waiting: int = 500,
+        qos0_wait: float = 0.2,
     ) -> None:
         self.settings = settings
         self.inbox = inbox
+        self.messages = messages  # inbound messages; control records go to inbox
+        self.receive_maximum = receive_maximum
+        self.max_waiting, self.qos0_wait = max_waiting, qos0_wait
+        self.dropped_qos0 = 0
+        self._stopping = False
         self.connected = False
         self.connection = 0  # counts successful connects
         self.connected_since_ms: int | None = None
@@ -141,6 +171,8 @@ class MqttSession:
         self.failures.succeeded()
         self.connected_since_ms = int(time.time() * 1000)
         set_nodelay(client)
+        if self.messages is not None:
+            small_receive_buffer(client)
         self.connection += 1  # before any message of this connection is handed over
         self.connected = True
         self.inbox.put(Connected(bool(flags.session_present)))
@@ -167,7 +199,7 @@ class MqttSession:
         props = getattr(msg, "properties", None)
         rt = getattr(props, "ResponseTopic", None) if props else None
         cd = getattr(props, "CorrelationData", None) if props else None
-        self.inbox.put(
+        self._hand_over(
             Message(
                 msg.topic,
                 bytes(msg.payload),
@@ -181,10 +213,31 @@ class MqttSession:
             )
         )
 
+    def _hand_over(self, message: Message) -> None:
+        if self.messages is None:
+            self.inbox.put(message)
+            return
+        if self.messages.qsize() >= self.max_waiting:
+            deadline = time.monotonic() + self.qos0_wait
+            while self.messages.qsize() >= self.max_waiting:  # back-pressure: paho reads no further
+                if self._stopping:
+                    return  # unacknowledged: the broker sends it to our next session
+                if message.qos == 0 and time.monotonic() >= deadline:
+                    self.dropped_qos0 += 1
+                    if self.dropped_qos0 in (1, 10, 100) or self.dropped_qos0 % 10_000 == 0:
+                        log.warning("%d QoS 0 message(s) dropped: owner not keeping up", self.dropped_qos0)
+                    return
+                time.sleep(0.002)
+        self.messages.put(message)
+        if self.messages.qsize() == 1:  # it was empty: the owner may be asleep on its inbox
+            self.inbox.put(None)
+
     # -- owner's API ------------------------------------------------------------
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = int(self.settings.get("session_expiry", 3600))
+        if self.receive_maximum:
+            props.ReceiveMaximum = self.receive_maximum
         self.client.connect_async(
             self.settings["host"],
             int(self.settings["port"]),
@@ -234,6 +287,7 @@ class MqttSession:
 
     def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
         """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""
+        self._stopping = True  # a callback waiting for room in `messages` gives up
         if self.connected:
             for topic, payload, retain in final or []:
                 try:

@@ -11,6 +11,10 @@ is counted (``dropped``) and reported in the agent's health readings.
 
 Each device's ``seq`` is stored in the same transaction as its message, so it
 keeps growing across restarts and consumers can spot gaps.
+
+Command replies go through here too (``add_replies``, kind ``reply``, no seq): a
+command is acknowledged to the broker only once its reply is on disk, so an agent
+killed in between sends the reply after its restart (dropped like events, last).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_kind ON outbox(kind, id);
 CREATE TABLE IF NOT EXISTS seqs (device TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
+# Added after the first release: files written by older agents get them on open.
+COLUMNS = {"correlation": "BLOB"}
+COLS = "id, topic, payload, qos, correlation, kind"  # what an OutboxRow is read from
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,17 @@ class OutboxRow:
     topic: str
     payload: bytes
     qos: int
+    correlation: bytes | None = None  # MQTT v5 correlation data of a reply to a response topic
+    kind: str = ""  # telemetry | event | reply
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A command's reply to publish: its topic, JSON bytes, and the requester's correlation data."""
+
+    topic: str
+    payload: bytes
+    correlation: bytes | None = None
 
 
 class Outbox:
@@ -49,6 +67,10 @@ class Outbox:
         for stmt in SCHEMA.strip().split(";"):
             if stmt.strip():
                 db.execute(stmt)
+        have = {r[1] for r in db.query("PRAGMA table_info(outbox)")}
+        for name, kind in COLUMNS.items():
+            if name not in have:
+                db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {kind}")
         self._count = db.query("SELECT COUNT(*) FROM outbox")[0][0]
         self.dropped = int(db.get("outbox", "dropped", 0))
 
@@ -89,6 +111,24 @@ class Outbox:
             raise
         return seq
 
+    def add_replies(self, replies: list[Reply]) -> None:
+        """Store command replies durably, all in one transaction (one fsync for a batch)."""
+        if not replies:
+            return
+        try:
+            with self.db.transaction() as c:
+                for r in replies:
+                    if self._count >= self.max_messages:
+                        self._drop_one(c)
+                    c.execute(
+                        "INSERT INTO outbox(kind, topic, payload, qos, correlation) VALUES('reply',?,?,1,?)",
+                        (r.topic, r.payload, r.correlation),
+                    )
+                    self._count += 1
+        except BaseException:
+            self._resync()
+            raise
+
     def _resync(self) -> None:
         self._count = self.db.query("SELECT COUNT(*) FROM outbox")[0][0]
         self.dropped = int(self.db.get("outbox", "dropped", 0))
@@ -103,11 +143,14 @@ class Outbox:
             self.dropped += 1
             self.db.put("outbox", "dropped", self.dropped, conn=c)
 
-    def pending(self, after_id: int, limit: int) -> list[OutboxRow]:
+    def pending(self, after_id: int, limit: int, replies: bool | None = None) -> list[OutboxRow]:
+        """Waiting rows after ``after_id`` in order; only replies (True), only the others (False), or all."""
+        where = {None: "", True: " AND kind='reply'", False: " AND kind<>'reply'"}[replies]
         rows = self.db.query(
-            "SELECT id, topic, payload, qos FROM outbox WHERE id>? ORDER BY id LIMIT ?", (after_id, limit)
+            f"SELECT {COLS} FROM outbox WHERE id>?{where} ORDER BY id LIMIT ?",
+            (after_id, limit),
         )
-        return [OutboxRow(r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+        return [_row(r) for r in rows]
 
     def rows(self, row_ids: list[int]) -> list[OutboxRow]:
         """The rows with these ids that are still waiting (dropped ones are gone)."""
@@ -115,8 +158,8 @@ class Outbox:
         for i in range(0, len(row_ids), 500):
             chunk = row_ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            q = f"SELECT id, topic, payload, qos FROM outbox WHERE id IN ({marks}) ORDER BY id"
-            out += [OutboxRow(r[0], r[1], bytes(r[2]), r[3]) for r in self.db.query(q, tuple(chunk))]
+            q = f"SELECT {COLS} FROM outbox WHERE id IN ({marks}) ORDER BY id"
+            out += [_row(r) for r in self.db.query(q, tuple(chunk))]
         return out
 
     def ack(self, row_ids: list[int]) -> None:
@@ -134,3 +177,7 @@ class Outbox:
 
     def __len__(self) -> int:
         return self._count
+
+
+def _row(r: tuple) -> OutboxRow:
+    return OutboxRow(r[0], r[1], bytes(r[2]), r[3], None if r[4] is None else bytes(r[4]), r[5])

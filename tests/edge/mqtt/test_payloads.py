@@ -65,3 +65,42 @@ def test_event_keeps_contract_fields_and_dumps_compact_json() -> None:
         "error": "bad",
         "ts": 9,
     }
+
+
+def test_small_node_info_is_unchanged_and_10000_meters_are_paged_under_the_bridge_limit() -> None:
+    small = [{"id": "ac-301", "kind": "relay", "driver": "gpio"}]
+    assert payloads.info_pages("1.0", 3, 5, small) == [payloads.info("1.0", 3, 5, small)]
+    meters = [
+        {"id": f"meter-{i:05d}", "kind": "energy_meter", "driver": "dlt645", "name": f"Room {i}"}
+        for i in range(10_000)
+    ]
+    pages = payloads.info_pages("1.0", 3, 5, meters)
+    assert len(payloads.dumps(payloads.info("1.0", 3, 5, meters))) > 256 * 1024  # what broke the bridge
+    assert all(len(payloads.dumps(p)) <= payloads.INFO_PAGE_BYTES for p in pages)
+    assert pages[0]["pages"] == len(pages) and pages[0]["device_count"] == 10_000
+    assert [p["page"] for p in pages[1:]] == list(range(2, len(pages) + 1))
+    assert [d for p in pages for d in p["devices"]] == meters
+
+
+@pytest.mark.parametrize(
+    "raw, error",
+    [
+        (b"[" * 2000 + b"]" * 2000, "nested deeper than 32"),
+        (b'{"id":"\\ud800","action":"on"}', "lone surrogate"),
+        (b'{"id":"a","action":"on","x":' + b"[" * 40 + b"]" * 40 + b"}", "nested deeper"),
+    ],
+)
+def test_hostile_json_is_refused_in_words(raw: bytes, error: str) -> None:
+    with pytest.raises(PayloadError, match=error):
+        parse_command(raw)
+    assert payloads.peek_id(raw) is None
+
+
+def test_printable_escapes_what_could_forge_a_log_line() -> None:
+    evil = "c-1\n2026-11-30 INFO connected to evil\x1b[2J\u2028\ud800\\"
+    out = payloads.printable(evil)
+    assert "\n" not in out and "\x1b" not in out and "\u2028" not in out
+    assert out == "c-1\\x0a2026-11-30 INFO connected to evil\\x1b[2J\\u2028\\ud800\\\\"
+    assert payloads.printable("x" * 500, 10) == "xxxxxxxxxx... (500 chars)"
+    assert payloads.printable(b"\xffok") == "\ufffdok"
+    assert payloads.printable("教室 301 空调") == "教室 301 空调"
