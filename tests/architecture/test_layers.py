@@ -15,6 +15,7 @@ from tests.architecture.imports import graph, matches
 KERNEL = (
     "edge.config.schema", "edge.config.common", "edge.heartbeat", "edge.sdnotify", "edge.i18n",
     "edge.mqtt.topics", "edge.mqtt.payloads", "edge.mqtt.connect_errors", "edge.store", "drivers.base",
+    "edge.agent.throttle",  # a logging filter
 )
 PACKAGE_INITS = ("edge", "edge.config", "edge.mqtt", "drivers")  # their __init__ only: docstrings, version
 ADAPTERS = ("drivers", "edge.mqtt.session")  # drivers.* (bytes, pins, frames -> readings); the MQTT owner
