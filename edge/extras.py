@@ -15,7 +15,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "thermal": ("thermal cameras and fever screening (OpenCV, numpy)", ("numpy", "cv2")),
     "bridge": ("the bridge's InfluxDB sink (influxdb-client)", ("influxdb_client",)),
     "hub": ("the hub: notifications and the web console", ("httpx", "starlette", "jinja2", "uvicorn",
-                                                          "argon2", "multipart", "itsdangerous",
+                                                          "argon2", "python_multipart", "itsdangerous",
                                                           "openpyxl", "numpy", "cv2")),
 }
 
