@@ -80,3 +80,13 @@ def test_the_hub_without_its_extra_says_how_to_install_it(tmp_path):
     assert out.returncode == 2 and "pip install 'campus-edge[hub]'" in out.stderr, out.stderr
     helped = campus_edge("starlette", "--help", cwd=tmp_path)
     assert helped.returncode == 0 and "agent" in helped.stdout  # the rest of the CLI is unaffected
+
+
+def test_the_command_line_loads_no_optional_package_it_does_not_use(tmp_path):
+    """Checking whether an extra is installed finds it without importing it (an agent's memory)."""
+    script = ("import sys; from edge.cli import build_parser; build_parser(); "
+              "print(sorted(m for m in ('numpy', 'cv2', 'influxdb_client', 'httpx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
