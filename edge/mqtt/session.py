@@ -41,9 +41,20 @@ from paho.mqtt.properties import Properties
 from edge.mqtt.connect_errors import ConnectFailures, classify, classify_refusal
 
 log = logging.getLogger(__name__)
+
+
+class _PahoNoise(logging.Filter):
+    """paho says "Client is not connected" at ERROR on every turn of its loop while it waits to reconnect;
+    ConnectFailures already says why, once and then rate-limited."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
 # paho's internal logger: a child of ours, at WARNING (its DEBUG is every packet)
 PAHO_LOG = log.getChild("paho")
 PAHO_LOG.setLevel(logging.WARNING)
+PAHO_LOG.addFilter(_PahoNoise())
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,11 @@ def test_pahos_logger_is_ours_at_warning(broker, caplog):
     session.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "edge.mqtt.session.paho"]
     assert any("a bug in a callback" in line for line in lines), lines
+
+
+def test_pahos_not_connected_refrain_is_left_out(caplog):
+    """Said at every turn of paho's loop while it waits to reconnect; ConnectFailures says why instead."""
+    with caplog.at_level(logging.WARNING, logger=PAHO_LOG.name):
+        PAHO_LOG.error("Client is not connected. Socket: None). Last known Connection State: X")
+        PAHO_LOG.error("something else paho has to say")
+    assert [r.getMessage() for r in caplog.records] == ["something else paho has to say"]
