@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+ROOT = Path(__file__).resolve().parents[1]  # the checkout; an installed demo reads EXAMPLES only
 EXAMPLES = Path(__file__).resolve().parent / "examples"  # config/ in a checkout; package data when installed
 NODES = ("gate", "classroom-301", "meter-room")
 BURST_AT = 20.0  # seconds into the demo (a third of a shorter one)
