@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from edge.broker import Mosquitto  # noqa: E402
-from edge.victoria import VictoriaMetrics  # noqa: E402
+from tests.support.victoria import VictoriaMetrics  # noqa: E402
 
 T0 = 1_700_000_000_000
 METRIC = "electricity_meter_energy_kwh"

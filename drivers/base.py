@@ -2,8 +2,14 @@
 
 A driver module exposes ``SPEC = DriverSpec(...)``: its kind, its name, the
 config keys it adds to a device entry (validated with the rest of the file),
-and ``build(config, context)`` returning a Device. Add the module to
-``drivers.catalog.CATALOG`` and it can be used in a config file.
+and ``build(config, context)`` returning a Device (or, for a camera,
+``frames(config, resources)`` returning a function that opens its frame source:
+the processing layer, edge.processors, puts the screening pipeline behind it).
+Add the module to ``drivers.catalog.CATALOG`` and it can be used in a config file.
+
+This module is the kernel of the device side: it imports nothing above
+``edge.config.schema`` and ``edge.heartbeat``; drivers import it, never the
+other way round (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from edge.config.schema import Field
 from edge.heartbeat import Heartbeats
+
+log = logging.getLogger(__name__)
 
 
 class DeviceContext(Protocol):
@@ -70,9 +78,31 @@ class DriverSpec:
     kind: str
     driver: str
     fields: dict[str, Field]
-    build: Callable[[dict[str, Any], DeviceContext], Device]
+    build: Callable[[dict[str, Any], DeviceContext], Device] | None = None
     doc: str = ""
     check: Callable[[dict, str, list[str]], None] | None = None  # cross-field checks
+    # A camera driver opens frames instead of building a device: frames(config, resources) -> open()
+    frames: Callable[[dict[str, Any], Resources], Callable[[], Any]] | None = None
+    # defaults this driver chooses for keys its kind's processing declares (a coarse sensor: face_max)
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+class SimulatedPort(Protocol):
+    """A simulator running behind a pseudo-terminal: ``path`` is opened with real pyserial."""
+
+    path: str
+
+    def stop(self) -> None: ...
+
+
+class PortOpener(Protocol):
+    """Starts what stands behind a port name with its scheme (``sim:dlt645?...``); the wiring layer
+    registers one per scheme in ``Resources.port_openers``, as it hands relays their pin factory."""
+
+    def check(self, port: str) -> None:
+        """Raise ValueError saying what is wrong with this port name (checked when the config loads)."""
+
+    def open(self, port: str, baudrate: int, bits_per_char: float) -> SimulatedPort: ...
 
 
 @dataclass
@@ -85,6 +115,10 @@ class Resources:
     """
 
     pin_factory: Any = None
+    # scheme -> opener for ports named "<scheme>:..." (the built-in meter simulators: "sim")
+    port_openers: dict[str, PortOpener] = field(default_factory=dict)
+    # drives a mock pin with a simulated pulse meter (a water meter's `simulate:`): (pin, config) -> generator
+    pulse_simulator: Callable[[Any, dict[str, Any]], Any] | None = None
     heartbeats: Heartbeats = field(default_factory=Heartbeats)  # device threads beat; the watchdog checks
     _shared: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -106,7 +140,7 @@ class Resources:
                     try:
                         fn()
                     except Exception:  # closing must go on for the others
-                        logging.getLogger(__name__).exception("closing %r failed", item)
+                        log.exception("closing %r failed", item)
                     break
 
 

@@ -3,8 +3,9 @@
 - ``MeterPublisher``: refuses a cumulative counter that goes backwards (event
   ``counter_reset``, never negative consumption), publishes telemetry and the
   retained state, tracks online/offline (events ``meter_offline`` /
-  ``meter_online``), counts failures by kind and feeds the alert detectors,
-  whose memory it keeps in the agent's storage.
+  ``meter_online``), counts failures by kind. The alert detectors (leak,
+  after-hours) are not the driver's business: edge.processors.meters attaches
+  them to the readings from the device entry's ``leak:`` / ``after_hours:``.
 - ``PolledMeter``: a meter on a shared serial bus: one poll = a few
   transactions; a silent meter backs off so it never stalls the bus.
 
@@ -21,16 +22,11 @@ from typing import Any
 
 from drivers.base import DeviceContext, RateLimitedLog
 from drivers.serial_bus import PortError, SerialBus, shared_bus
-from edge.alerts.after_hours import AfterHoursDetector
-from edge.alerts.config import AFTER_HOURS
-from edge.alerts.leak import LeakDetector
-from edge.alerts.text import alert_line
 from edge.config.schema import Enum, Field, Float, Int, Str
 
 COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
 FAILURES = ("timeout", "truncated", "garbage", "checksum", "wrong_address", "error_reply", "bad_value",
             "port")
-ALERT_SAVE_SECONDS = 60.0  # detector memory is written at most this often (and at stop)
 FAILURE_LOG_SECONDS = 60.0  # one "timeout: ..." line per kind per meter at most this often
 
 PORT_DOC = ("serial device (`/dev/ttyUSB0`), or a built-in simulator: `sim:dlt645?profile=school_day` / "
@@ -55,26 +51,12 @@ def serial_fields(default_baud: int, default_parity: str) -> dict[str, Field]:
                                default=3),
         "max_backoff_seconds": Field(Float(min=0.01, max=86400),
                                      "longest wait between polls of a silent meter", default=60.0),
-        "after_hours": Field(AFTER_HOURS,
-                             "after-hours waste alert (`after_hours_load`); leave out to disable"),
     }
 
 
 def at(path: str, key: str) -> str:
     """The place of ``key`` in an entry at ``path`` (an entry checked on its own has no path)."""
     return f"{path}.{key}" if path else key
-
-
-def check_port(entry: dict, path: str, errors: list[str]) -> None:
-    """A `sim:` port is checked when the config loads, not when the bus first opens."""
-    port = entry.get("port")
-    if isinstance(port, str) and port.startswith("sim:"):
-        from simulators.meters.sim_port import parse
-
-        try:
-            parse(port)
-        except ValueError as exc:
-            errors.append(f"{at(path, 'port')}: {exc}")
 
 
 class MeterFailure(Exception):
@@ -100,21 +82,9 @@ class MeterPublisher:
         self.last_error: dict[str, Any] | None = None  # in the retained state: `campus-edge status` shows it
         self._last_counter: float | None = context.load("counter")
         self._lock = threading.Lock()
-        self.detectors: dict[str, Any] = {}
-        saved = context.load("alerts") or {}
-        # An alert block without its own time zone follows the agent's (`timezone` at the top).
-        agent_tz = getattr(context, "timezone", None)
-        if config.get("leak") is not None:
-            leak = {**config["leak"], "timezone": config["leak"].get("timezone") or agent_tz}
-            self.detectors["leak"] = LeakDetector(leak, saved.get("leak"))
-        if config.get("after_hours") is not None:
-            ah = {**config["after_hours"], "timezone": config["after_hours"].get("timezone") or agent_tz}
-            self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"),
-                                                               getattr(context, "calendar", None))
-        self._alerts_saved = time.monotonic()
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:
-        """A good reading: telemetry, retained state, alerts."""
+        """A good reading: telemetry (where the alert detectors, if any, see it), retained state."""
         ts = ts_ms if ts_ms is not None else int(time.time() * 1000)
         with self._lock:
             count = values.get(self.counter)
@@ -135,7 +105,6 @@ class MeterPublisher:
                 self.ctx.log.info("meter back after %.1f s", away)
                 self.ctx.event("meter_online", {"offline_seconds": round(away, 1)}, ts)
             self.online, self.offline_since = True, None
-            self._feed_alerts(ts, values)
             self._state(ts)
 
     def failed(self, kind: str, message: str, offline_after: int) -> None:
@@ -165,19 +134,6 @@ class MeterPublisher:
         if self.last_error is not None:
             state["last_error"] = self.last_error
         self.ctx.state(state)
-
-    def _feed_alerts(self, ts: int, values: dict[str, float]) -> None:
-        for detector in self.detectors.values():
-            for alert in detector.feed(ts, values):
-                self.ctx.log.warning("alert %s: %s", alert.type, alert_line(alert.type, alert.fields))
-                self.ctx.event(alert.type, alert.fields, alert.ts_ms)
-        if self.detectors and time.monotonic() - self._alerts_saved >= ALERT_SAVE_SECONDS:
-            self.save_alerts()
-
-    def save_alerts(self) -> None:
-        if self.detectors:
-            self.ctx.save("alerts", {name: d.to_state() for name, d in self.detectors.items()})
-            self._alerts_saved = time.monotonic()
 
 
 class PolledMeter:
@@ -238,4 +194,3 @@ class PolledMeter:
         if self.bus is not None:
             self.bus.remove(self)
             self.bus = None
-        self.publisher.save_alerts()

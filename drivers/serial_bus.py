@@ -8,8 +8,10 @@ then backs off (its own job decides when it is next due) instead of stalling
 the others.
 
 ``port`` may name a built-in simulator (``sim:dlt645?...``, see
-docs/meters.md): the bus starts it on a pseudo-terminal and opens the pty's
-path with real pyserial, so the production path is the one exercised.
+docs/meters.md): the bus asks the opener the wiring layer registered for that
+scheme (``Resources.port_openers``) to start it on a pseudo-terminal, and opens
+the pty's path with real pyserial, so the production path is the one exercised.
+The bus never imports a simulator itself.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from typing import Any, Protocol
 
 import serial
 
-from drivers.base import RateLimitedLog
+from drivers.base import PortOpener, RateLimitedLog
 from edge.heartbeat import Heartbeats
 
-log = logging.getLogger("campus-edge.serial")
+log = logging.getLogger(__name__)
 
 READ_SLICE = 0.01  # seconds one read() may block; the transaction deadline is checked in between
 
@@ -52,7 +54,8 @@ class SerialBus:
     """A serial port shared by the meters on it. Thread-safe: ``transact`` holds the bus lock."""
 
     def __init__(self, port: str, baudrate: int, parity: str = "E", stopbits: int = 1, bytesize: int = 8,
-                 reopen_seconds: float = 5.0, heartbeats: Heartbeats | None = None) -> None:
+                 reopen_seconds: float = 5.0, heartbeats: Heartbeats | None = None,
+                 opener: PortOpener | None = None) -> None:
         self.port = port
         self.heartbeats = heartbeats
         self.baudrate = baudrate
@@ -60,7 +63,7 @@ class SerialBus:
         self.stopbits = stopbits
         self.bytesize = bytesize
         self.reopen_seconds = reopen_seconds
-        self.sim: Any = None  # the built-in simulator behind a `sim:` port, if any
+        self.sim: Any = None  # the simulator behind a `sim:` port, started by its opener
         self._serial: serial.Serial | None = None
         self._next_open = 0.0
         self._open_errors = RateLimitedLog(log, 60.0)  # a port that is gone fails every reopen_seconds
@@ -74,10 +77,8 @@ class SerialBus:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.transactions = 0
-        if port.startswith("sim:"):
-            from simulators.meters.sim_port import start_sim  # only configs that ask for a simulator
-
-            self.sim = start_sim(port, baudrate, bits_per_char(parity, stopbits, bytesize))
+        if opener is not None:
+            self.sim = opener.open(port, baudrate, bits_per_char(parity, stopbits, bytesize))
 
     def matches(self, baudrate: int, parity: str) -> bool:
         return (baudrate, parity) == (self.baudrate, self.parity)
@@ -163,6 +164,8 @@ class SerialBus:
         try:
             if self.sim is not None:
                 path = self.sim.path
+            elif scheme_of(self.port):
+                raise ValueError(f"nothing is registered to open {scheme_of(self.port)}: ports")
             self._serial = serial.Serial(path, self.baudrate, bytesize=self.bytesize, parity=self.parity,
                                          stopbits=self.stopbits, timeout=READ_SLICE, write_timeout=2.0)
         except (OSError, ValueError, serial.SerialException) as exc:
@@ -232,11 +235,23 @@ class SerialBus:
             self.sim = None
 
 
+def scheme_of(port: str) -> str | None:
+    """``sim`` for ``sim:dlt645?...``; None for a device path (``/dev/ttyUSB0``, ``COM3``)."""
+    scheme, sep, _ = port.partition(":")
+    return scheme if sep and scheme.isidentifier() else None
+
+
+def opener_for(resources: Any, port: str) -> PortOpener | None:
+    scheme = scheme_of(port)
+    return None if scheme is None else getattr(resources, "port_openers", {}).get(scheme)
+
+
 def shared_bus(resources: Any, port: str, baudrate: int, parity: str, stopbits: int,
                logger: logging.Logger) -> SerialBus:
     """The one bus for ``port``; warns when two meters disagree about its settings (the first one wins)."""
     bus: SerialBus = resources.shared(f"serial:{port}", lambda: SerialBus(
-        port, baudrate, parity, stopbits, heartbeats=getattr(resources, "heartbeats", None)))
+        port, baudrate, parity, stopbits, heartbeats=getattr(resources, "heartbeats", None),
+        opener=opener_for(resources, port)))
     if not bus.matches(baudrate, parity):
         logger.warning("%s is already open at %d baud parity %s; ignoring this meter's %d/%s", port,
                        bus.baudrate, bus.parity, baudrate, parity)

@@ -44,7 +44,7 @@ from edge.config.schema import (
     _show,
 )
 
-log = logging.getLogger("campus-edge.calendar")
+log = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_PATTERN = r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d"
@@ -182,7 +182,7 @@ class Calendar:
 
     def coverage_warning(self, years: list[int]) -> str | None:
         missing = self.uncovered_years(years)
-        if not missing:
+        if not missing or self.official is None:
             return None
         first, last = self.official.range()
         ys = ", ".join(map(str, missing))

@@ -9,13 +9,12 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from edge import __version__
+from edge import __version__, extras
 from edge.config.schema import ConfigError
 
 EXIT_CONFIG = 2
@@ -74,7 +73,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     try:
         _run_until_signal(agent.run, agent.stop)
     except StartupError as exc:
-        logging.getLogger("campus-edge.agent").error("%s", exc)
+        logging.getLogger("edge.agent.app").error("%s", exc)
         return 1
     return 0
 
@@ -96,9 +95,6 @@ def _seconds(limit: float) -> Callable[[str], float]:
 
 
 def cmd_switch(args: argparse.Namespace) -> int:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     from edge.config.agent import load_agent_config
     from edge.mqtt.topics import SEGMENT, Topics
 
@@ -106,72 +102,70 @@ def cmd_switch(args: argparse.Namespace) -> int:
         print(f"DEVICE must be a device id (lower-case letters, digits, '_', '-'), got {args.device!r}",
               file=sys.stderr)
         return EXIT_CONFIG
+    if args.action == "pulse" and args.seconds is None:
+        print("pulse needs --seconds", file=sys.stderr)
+        return EXIT_CONFIG
     cfg = load_agent_config(args.config)
     topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
     cid = uuid.uuid4().hex
-    command: dict[str, Any] = {
-        "id": cid,
-        "action": args.action,
-        "expires": int((time.time() + args.timeout) * 1000),
-    }
+    command: dict[str, Any] = {"id": cid, "action": args.action,
+                               "expires": int((time.time() + args.timeout) * 1000)}
     if args.action == "pulse":
-        if args.seconds is None:
-            print("pulse needs --seconds", file=sys.stderr)
-            return EXIT_CONFIG
         command["seconds"] = args.seconds
-    got: dict[str, Any] = {}
-    done = threading.Event()
-    subscribed = threading.Event()
-    reply_topic = topics.device(args.device, "reply")
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    m = cfg["mqtt"]
-    if m.get("username"):
-        client.username_pw_set(m["username"], m.get("password"))
-    if m.get("tls"):
-        client.tls_set(
-            ca_certs=m["tls"].get("ca"), certfile=m["tls"].get("cert"), keyfile=m["tls"].get("key")
-        )
-
-    def on_connect(c, u, flags, rc, props):
-        if not rc.is_failure:
-            c.subscribe(reply_topic, qos=1)
-
-    def on_subscribe(c, u, mid, rcs, props):
-        subscribed.set()
-
-    def on_message(c, u, msg):
-        try:
-            reply = json.loads(msg.payload)
-        except ValueError:
-            return
-        if isinstance(reply, dict) and reply.get("id") == cid:
-            got.update(reply)
-            done.set()
-
-    client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
-    try:
-        client.connect(m["host"], m["port"], keepalive=30)
-    except OSError as exc:
-        print(f"cannot reach the broker at {m['host']}:{m['port']}: {exc}", file=sys.stderr)
+    reply = _ask(cfg["mqtt"], topics.device(args.device, "set"), command, topics.device(args.device, "reply"),
+                 args.timeout, f"{cfg['node']}/{args.device}")
+    if reply is None:
         return 1
-    client.loop_start()
+    print(json.dumps(reply))
+    return 0 if reply.get("ok") else 1
+
+
+def _ask(settings: dict[str, Any], topic: str, command: dict[str, Any], reply_topic: str, timeout: float,
+         who: str) -> dict[str, Any] | None:
+    """Publish ``command`` and wait for the reply with its id, through an MqttSession (the one owner of a
+    paho client: its TLS, credentials and connect diagnostics); None after printing why there is none."""
+    import queue
+
+    from edge.mqtt.session import Connected, Message, MqttSession, Subscribed
+
+    inbox: queue.Queue = queue.Queue()
+    # a one-off client: no session for the broker to keep after it leaves
+    session = MqttSession({**settings, "session_expiry": 0}, f"ce-switch-{uuid.uuid4().hex[:12]}", inbox)
+    where = f"{settings['host']}:{settings['port']}"
+    deadline = time.monotonic() + timeout
+    session.start()
     try:
-        if not subscribed.wait(args.timeout):
-            print(
-                f"no answer from the broker at {m['host']}:{m['port']} within {args.timeout:g} s",
-                file=sys.stderr,
-            )
-            return 1
-        client.publish(topics.device(args.device, "set"), json.dumps(command), qos=1)
-        if not done.wait(args.timeout):
-            print(f"no reply from {cfg['node']}/{args.device} within {args.timeout:g} s", file=sys.stderr)
-            return 1
+        phase = "connect"
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = inbox.get(timeout=left)
+            except queue.Empty:
+                break
+            if isinstance(item, Connected) and phase == "connect":
+                phase = "subscribe"
+                session.subscribe([reply_topic])
+            elif isinstance(item, Subscribed) and phase == "subscribe":
+                phase = "reply"
+                session.publish(topic, json.dumps(command).encode())
+            elif isinstance(item, Message) and phase == "reply":
+                reply = _reply_with_id(item.payload, command["id"])
+                if reply is not None:
+                    return reply
+        if phase == "reply":
+            print(f"no reply from {who} within {timeout:g} s", file=sys.stderr)
+        else:
+            print(f"no answer from the broker at {where} within {timeout:g} s", file=sys.stderr)
+        return None
     finally:
-        client.disconnect()
-        client.loop_stop()
-    print(json.dumps(got))
-    return 0 if got.get("ok") else 1
+        session.stop()
+
+
+def _reply_with_id(payload: bytes, cid: str) -> dict[str, Any] | None:
+    try:
+        reply = json.loads(payload)
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) and reply.get("id") == cid else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +221,9 @@ def _extensions() -> list[Callable[[Any], None]]:
 
     out = []
     for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli"):
+        if mod == "edge.hub.cli" and (problem := extras.missing("hub")):
+            out.append(_needs_extra("hub", problem))  # `campus-edge hub` says how to install it
+            continue
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as exc:
@@ -235,6 +232,20 @@ def _extensions() -> list[Callable[[Any], None]]:
             continue
         out.append(module.add_parsers)
     return out
+
+
+def _needs_extra(command: str, problem: str) -> Callable[[Any], None]:
+    def add_parsers(sub: Any) -> None:
+        # every argument is taken as it comes (options too): the command only says what to install
+        p = sub.add_parser(command, help=f"(not installed: {problem})", add_help=False, prefix_chars="\x01")
+        p.add_argument("rest", nargs="*")
+        p.set_defaults(func=lambda args: _refuse(f"campus-edge {command} {problem}"))
+    return add_parsers
+
+
+def _refuse(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,11 @@ class LocalServer:
         log_name = f"{type(self).__name__.lower()}.log"
         with open(self.dir / log_name, "ab") as log:  # the child keeps its own copy of the fd
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, start_new_session=True)
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:  # a server that never came up is not left running
+            self.kill()
+            raise
         return self
 
     def stop(self) -> None:

@@ -42,22 +42,13 @@ class Retained:
 def fetch_retained(settings: dict[str, Any], filters: list[str], listen_s: float = 0.0,
                    timeout: float = 10.0) -> Retained:
     """Subscribe to ``filters``; collect retained messages (and, for ``listen_s``, live ones)."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
     out = Retained(ok=False)
     lock = threading.Lock()
     last = [time.monotonic()]
     subscribed = threading.Event()
     refused: list[str] = []
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ce-status-{uuid.uuid4().hex[:8]}",
-                         protocol=mqtt.MQTTv5)
-    if settings.get("username"):
-        client.username_pw_set(settings["username"], settings.get("password"))
+    client = _client(settings)
     tls = settings.get("tls")
-    if tls:
-        client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
-        client.tls_insecure_set(bool(tls.get("insecure")))
 
     def on_connect(c, u, flags, rc, props):
         if rc.is_failure:
@@ -101,6 +92,22 @@ def fetch_retained(settings: dict[str, Any], filters: list[str], listen_s: float
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def _client(settings: dict[str, Any]) -> Any:
+    """A paho client with the node's credentials and TLS (a read-only snapshot: no session kept)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ce-status-{uuid.uuid4().hex[:8]}",
+                         protocol=mqtt.MQTTv5)
+    if settings.get("username"):
+        client.username_pw_set(settings["username"], settings.get("password"))
+    tls = settings.get("tls")
+    if tls:
+        client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
+        client.tls_insecure_set(bool(tls.get("insecure")))
+    return client
 
 
 def read_agent_db(path: str) -> dict[str, Any]:
@@ -283,7 +290,14 @@ def render_node(r: dict[str, Any], tz: Any = None) -> str:
         lines.append(f"  on the broker: {r['status'] or 'no status retained (never connected?)'}{about}")
     else:
         lines.append(f"  broker: UNREACHABLE from here ({r['broker_error']}); what the node's own file says:")
-    link = r["link"]
+    lines += _link_lines(r["link"], tz) + _db_lines(r) + ["  devices:"]
+    for d in r["devices"]:
+        lines += _device_lines(d, tz)
+    return "\n".join(lines) + "\n"
+
+
+def _link_lines(link: dict[str, Any] | None, tz: Any) -> list[str]:
+    lines: list[str] = []
     if link:
         if link.get("connected"):
             lines.append(f"  agent link: connected since {_when(link.get('connected_since'), tz)}")
@@ -295,6 +309,11 @@ def render_node(r: dict[str, Any], tz: Any = None) -> str:
         if link.get("connected") and link.get("last_error"):
             lines.append(f"  last connect error: {describe_snapshot(link['last_error'])} "
                          f"at {_when(link['last_error'].get('ts_ms'), tz)}")
+    return lines
+
+
+def _db_lines(r: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     db = r["db"]
     if db.get("error"):
         lines.append(f"  agent database {db['path']}: {db['error']}")
@@ -304,21 +323,23 @@ def render_node(r: dict[str, Any], tz: Any = None) -> str:
         age = r["oldest_unsent_age_s"]
         oldest = f", oldest {_age(age)} old" if age is not None else ""
         lines.append(f"  outbox on disk: {r['outbox']} waiting{oldest}")
-    lines.append("  devices:")
-    for d in r["devices"]:
-        state = d["state"] or {}
-        head = f"    {d['id']:<18} {d['kind'] + '/' + d['driver']:<30} {d['condition']}"
-        if state.get("ts"):
-            head += f" (as of {_when(state['ts'], tz)})"
-        lines.append(head)
-        if d["last_error"]:
-            lines.append(f"      last error: {d['last_error']}")
-        if state.get("values"):
-            lines.append(f"      last reading: {_values(state['values'])}")
-        if d["unsent"]:
-            lines.append(f"      newest unsent reading ({_when(d['unsent'].get('ts'), tz)}): "
-                         f"{_values(d['unsent'].get('values'))}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _device_lines(d: dict[str, Any], tz: Any) -> list[str]:
+    state = d["state"] or {}
+    head = f"    {d['id']:<18} {d['kind'] + '/' + d['driver']:<30} {d['condition']}"
+    if state.get("ts"):
+        head += f" (as of {_when(state['ts'], tz)})"
+    lines = [head]
+    if d["last_error"]:
+        lines.append(f"      last error: {d['last_error']}")
+    if state.get("values"):
+        lines.append(f"      last reading: {_values(state['values'])}")
+    if d["unsent"]:
+        lines.append(f"      newest unsent reading ({_when(d['unsent'].get('ts'), tz)}): "
+                     f"{_values(d['unsent'].get('values'))}")
+    return lines
 
 
 def render_site(nodes: list[dict[str, Any]], now_ms: int, tz: Any = None) -> str:

@@ -19,7 +19,7 @@ from edge.heartbeat import Heartbeats, Stuck
 from edge.mqtt.connect_errors import describe_snapshot
 from edge.sdnotify import Notifier
 
-log = logging.getLogger("campus-edge.watchdog")
+log = logging.getLogger(__name__)
 
 STUCK_LOG_EVERY_S = 60.0
 STATUS_EVERY_S = 5.0  # STATUS= is sent when it changes, at most this often

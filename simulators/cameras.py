@@ -126,7 +126,7 @@ class SimCamera:
             noise = self.noise * 2.5
         img *= 0.35 + 0.65 * light
         if self.fault == "blur":
-            img = cv2.GaussianBlur(img, (0, 0), 6)
+            img = np.asarray(cv2.GaussianBlur(img, (0, 0), 6), dtype=np.float32)
         if self.fault == "covered":  # a hand or a bag over the lens: dim, almost uniform
             tint = float(img.mean()) * 0.25 + 10
             grad = np.linspace(0.8, 1.2, w, dtype=np.float32)[None, :, None]

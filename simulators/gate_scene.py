@@ -353,7 +353,7 @@ class Sensor:
         return self.base + self.spec.drift_c * math.sin(2 * math.pi * t / 600.0 + self.phase) + self.step
 
     def observe(self, scene: np.ndarray, t: float) -> np.ndarray:
-        out = cv2.GaussianBlur(scene, (3, 3), 0.5)
+        out: np.ndarray = cv2.GaussianBlur(scene, (3, 3), 0.5)
         out += self.pattern
         out += np.float32(self.offset(t))
         out += self.rng.standard_normal(out.shape, dtype=np.float32) * np.float32(self.spec.netd_c)
@@ -404,7 +404,8 @@ class SimulatedCapture:
     """
 
     def __init__(self, raw: list[np.ndarray], opened: bool = True) -> None:
-        self.raw, self.opened, self.index, self.props = list(raw), opened, 0, {}
+        self.raw, self.opened, self.index = list(raw), opened, 0
+        self.props: dict[int, float] = {}
 
     def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
         return self.opened

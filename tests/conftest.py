@@ -27,8 +27,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.broker import Mosquitto
-from edge.victoria import VictoriaMetrics
 from tests.edge.bridge.support import ROOT, SENTINEL_INFO, bridge_raw_config, info
+from tests.support.victoria import VictoriaMetrics
 
 
 @pytest.fixture

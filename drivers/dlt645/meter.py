@@ -16,7 +16,7 @@ from typing import Any
 
 from drivers.base import DriverSpec
 from drivers.dlt645 import codec
-from drivers.metering import MeterFailure, PolledMeter, at, check_port, serial_fields
+from drivers.metering import MeterFailure, PolledMeter, at, serial_fields
 from drivers.serial_bus import SerialBus
 from edge.config.schema import Field, Str
 
@@ -31,7 +31,6 @@ FIELDS = {
 
 
 def _check(entry: dict, path: str, errors: list[str]) -> None:
-    check_port(entry, path, errors)
     if entry["address"] == codec.BROADCAST:
         errors.append(f"{at(path, 'address')}: 999999999999 is the broadcast address; use the meter's own")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.base import DriverSpec
-from drivers.metering import MeterFailure, PolledMeter, at, check_port, serial_fields
+from drivers.metering import MeterFailure, PolledMeter, at, serial_fields
 from drivers.modbus import registers as regs
 from drivers.modbus import rtu
 from drivers.serial_bus import SerialBus
@@ -48,7 +48,6 @@ FIELDS = {
 
 
 def _check(entry: dict, path: str, errors: list[str]) -> None:
-    check_port(entry, path, errors)
     if entry["model"] == "custom" and not entry["registers"]:
         errors.append(f"{at(path, 'registers')}: a custom meter needs its register map")
     if entry["model"] != "custom" and entry["registers"]:

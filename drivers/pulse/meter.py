@@ -12,7 +12,9 @@ largest flow.
 The pulse count is stored with the agent (``context.save``) at every report
 and at stop, so the volume survives restarts (a crash loses at most the
 pulses of one ``poll_seconds``). ``simulate:`` runs a pulse generator on the
-same (mock) pin, for demos without hardware.
+same (mock) pin, for demos without hardware: the one the wiring layer put in
+``Resources.pulse_simulator`` (this driver never imports the simulators). Leak
+alerts (``leak:``) are attached by edge.processors.meters.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from gpiozero import DigitalInputDevice
 from drivers.base import DeviceContext, DriverSpec
 from drivers.metering import MeterPublisher
 from drivers.pulse.debounce import Debouncer
-from edge.alerts.config import LEAK
 from edge.config.schema import Bool, Enum, Field, Float, Int, Obj, Str
 
 SIMULATE = Obj({
@@ -51,7 +52,6 @@ FIELDS = {
     "debounce_ms": Field(Float(min=0, max=1000), "quiet time before a closing edge counts", default=20.0),
     "poll_seconds": Field(Float(min=0.01, max=86400), "seconds between two reports", default=10.0),
     "initial_m3": Field(Float(min=0), "the meter's dial when counting started", default=0.0),
-    "leak": Field(LEAK, "leak alerts (`leak`); leave out to disable"),
     "simulate": Field(SIMULATE, "drive the (mock) pin with a simulated meter"),
 }
 
@@ -104,13 +104,16 @@ class PulseMeter:
     def _start_generator(self, factory: Any) -> None:
         from gpiozero.pins.mock import MockFactory
 
-        from simulators.meters.pulse import generator_from_config
-
         if not isinstance(factory, MockFactory):
             self.ctx.log.error("simulate: needs gpiozero's MockFactory (GPIOZERO_PIN_FACTORY=mock); "
                                "not started")
             return
-        self.generator = generator_from_config(factory.pin(self.cfg["pin"]), self.cfg)
+        simulator = self.ctx.resources.pulse_simulator
+        if simulator is None:
+            self.ctx.log.error("simulate: no pulse simulator was registered with the agent's resources; "
+                               "not started")
+            return
+        self.generator = simulator(factory.pin(self.cfg["pin"]), self.cfg)
         self.generator.start()
 
     def _run(self) -> None:
@@ -151,7 +154,6 @@ class PulseMeter:
             self._input = None
         with self._lock:
             self.ctx.save("pulses", self.pulses)
-        self.publisher.save_alerts()
 
 
 SPEC = DriverSpec(kind="water_meter", driver="pulse", fields=FIELDS, build=PulseMeter,

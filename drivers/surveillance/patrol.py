@@ -115,7 +115,8 @@ class PatrolCamera:
                                  min_fps=config.get("min_fps"), blur_ratio=config["blur_ratio"],
                                  cover_ratio=config["cover_ratio"], min_inliers=config["min_inliers"],
                                  max_shift=config["max_shift"], overlay=tuple(ov) if ov else None)
-        self.tz = ZoneInfo(context.timezone) if getattr(context, "timezone", None) else None
+        zone = getattr(context, "timezone", None)
+        self.tz = ZoneInfo(zone) if zone else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._slots = context.resources.shared("surveillance-slots",

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import cv2
+import numpy as np
 
 from drivers.base import DeviceContext, DriverSpec
 from drivers.surveillance.patrol import COMMON, PatrolCamera, VisitError, check_secret, secret
@@ -62,7 +63,8 @@ class StreamGrabber:
         try:
             if not cap.isOpened():
                 raise VisitError("offline", f"cannot open the stream {self.config['url']}")
-            frames, stamps = [], []
+            frames: list[np.ndarray] = []
+            stamps: list[float] = []
             t0 = time.monotonic()
             while time.monotonic() - t0 < self.config["sample_seconds"] or len(stamps) < 2:
                 ok, frame = cap.read()

@@ -12,23 +12,21 @@ come closer or a narrower lens is used (see docs/screening.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.thermal.camera import ThermalCamera
-from drivers.thermal.fields import SCREENING, check_screening
-from drivers.thermal.sources import lepton_source
+from drivers.base import DriverSpec, Resources
+from drivers.thermal.sources import FrameSource, lepton_source
 from edge.config.schema import Field, Str
 
 FIELDS = {
     "device": Field(Str(min_len=1), "video device path (/dev/video0) or index", default="/dev/video0"),
-    **SCREENING,
 }
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:
-    return ThermalCamera(config, context, lambda: lepton_source(config["device"]))
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], FrameSource]:
+    return lambda: lepton_source(config["device"])
 
 
-SPEC = DriverSpec(kind="thermal_camera", driver="lepton", fields=FIELDS, build=build, check=check_screening,
+SPEC = DriverSpec(kind="thermal_camera", driver="lepton", fields=FIELDS, frames=frames,
                   doc="FLIR Lepton 3.5 on PureThermal (UVC Y16, 160x120)")

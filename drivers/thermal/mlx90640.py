@@ -16,33 +16,29 @@ coarse first filter, never as a measurement.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.thermal.camera import ThermalCamera
-from drivers.thermal.fields import SCREENING, check_screening
-from drivers.thermal.sources import Mlx90640Source
+from drivers.base import DriverSpec, Resources
+from drivers.thermal.sources import FrameSource, Mlx90640Source
 from edge.config.schema import Field, Int
 
 FIELDS = {
     "refresh_hz": Field(Int(min=1, max=16), "sensor refresh rate: 1, 2, 4, 8 or 16 Hz", default=8),
     "i2c_frequency": Field(Int(min=100_000, max=1_000_000), "I2C clock in Hz (8 Hz needs 800 kHz)",
                            default=800_000),
-    **SCREENING,
-    "method": Field(SCREENING["method"].spec, SCREENING["method"].doc, default="face_max"),
 }
 
 
 def check(entry: dict, path: str, errors: list[str]) -> None:
-    check_screening(entry, path, errors)
     if entry["refresh_hz"] not in (1, 2, 4, 8, 16):
         errors.append(f"{path}.refresh_hz: expected 1, 2, 4, 8 or 16, got {entry['refresh_hz']}")
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:
-    return ThermalCamera(config, context,
-                         lambda: Mlx90640Source(config["refresh_hz"], config["i2c_frequency"]))
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], FrameSource]:
+    return lambda: Mlx90640Source(config["refresh_hz"], config["i2c_frequency"])
 
 
-SPEC = DriverSpec(kind="thermal_camera", driver="mlx90640", fields=FIELDS, build=build, check=check,
+SPEC = DriverSpec(kind="thermal_camera", driver="mlx90640", fields=FIELDS, frames=frames, check=check,
+                  defaults={"method": "face_max"},  # 32x24 cannot resolve the canthus
                   doc="Melexis MLX90640 32x24 on I2C (coarse: face maximum, wide uncertainty)")

@@ -10,29 +10,24 @@ pipeline as a camera's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.thermal.camera import ThermalCamera, replay_opener
-from drivers.thermal.fields import SCREENING, check_screening
+from drivers.base import DriverSpec, Resources
+from drivers.thermal.sources import FrameSource, ReplaySource
 from edge.config.schema import Field, Float, Str
 
 FIELDS = {
     "path": Field(Str(min_len=1), "the .npy file: (N, H, W) float32 degC", required=True),
     "fps": Field(Float(min=0.1, max=100), "frames per second to play at", default=9.0),
-    **SCREENING,
 }
 
 
-def check(entry: dict, path: str, errors: list[str]) -> None:
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], FrameSource]:
     # The file itself is checked when the camera opens, like a USB camera: a config may be
     # checked before its scene is recorded, and a missing file is `camera_offline`, not a crash.
-    check_screening(entry, path, errors)
+    return lambda: ReplaySource(config["path"], config["fps"])
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:
-    return ThermalCamera(config, context, replay_opener(config))
-
-
-SPEC = DriverSpec(kind="thermal_camera", driver="replay", fields=FIELDS, build=build, check=check,
+SPEC = DriverSpec(kind="thermal_camera", driver="replay", fields=FIELDS, frames=frames,
                   doc="Replay: a recorded or synthetic thermal scene (.npy, degC) through fever screening")

@@ -12,24 +12,21 @@ at start-up: any other shape fails with the expected and actual shapes (wrong
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.thermal.camera import ThermalCamera
-from drivers.thermal.fields import SCREENING, check_screening
-from drivers.thermal.sources import p2pro_source
+from drivers.base import DriverSpec, Resources
+from drivers.thermal.sources import FrameSource, p2pro_source
 from edge.config.schema import Field, Str
 
 FIELDS = {
     "device": Field(Str(min_len=1), "video device path (/dev/video0) or index", default="/dev/video0"),
-    **SCREENING,
 }
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> ThermalCamera:
-    return ThermalCamera(config, context, lambda: p2pro_source(config["device"]))
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], FrameSource]:
+    return lambda: p2pro_source(config["device"])
 
 
-SPEC = DriverSpec(kind="thermal_camera", driver="uvc_p2pro", fields=FIELDS, build=build,
-                  check=check_screening,
+SPEC = DriverSpec(kind="thermal_camera", driver="uvc_p2pro", fields=FIELDS, frames=frames,
                   doc="InfiRay P2 Pro / TOPDON TC001 USB thermal camera (UVC, 256x192)")

@@ -25,10 +25,10 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from drivers import catalog
 from drivers.base import Device, Resources, Switch
-from edge import __version__
+from edge import __version__, processors, simulated
 from edge.agent.homeassistant import HomeAssistantLink, RetainedPublish
+from edge.agent.pump import PUMP_WINDOW, OutboxPump, respond_to
 from edge.agent.rules import LocalRules
 from edge.agent.schedule import due_between
 from edge.agent.switching import Outcome, Switching
@@ -44,10 +44,8 @@ from edge.store.commands import CommandLog
 from edge.store.db import Database
 from edge.store.outbox import Outbox, Reply
 
-log = throttled(logging.getLogger("campus-edge.agent"))
+log = throttled(logging.getLogger(__name__))
 
-PUMP_WINDOW = 100  # messages in flight to the broker at once
-DATA_RESERVE = 10  # of which replies leave this many to readings and events
 RECEIVE_MAXIMUM = 100  # QoS 1 messages the broker may send before our PUBACKs (MQTT v5 CONNECT)
 INBOX_MESSAGES = 500  # inbound messages held in memory at most; beyond, they wait at the broker
 MESSAGE_BATCH = 200  # messages handled per loop turn at most ...
@@ -57,8 +55,6 @@ STORAGE_PROBE_SECONDS = 1.0  # while storage is full, a small write tries it thi
 RETAINED_MEMORY = 1000  # retained commands remembered as already answered (replied/logged once)
 PRUNE_SECONDS = 86400.0  # how often old command-log entries are removed
 SCHEDULE_CATCH_UP_MINUTES = 15  # entries missed by a restart or a clock step this recently still run
-PARKED_RETRY_SECONDS = 300.0  # outbox rows the broker refused are offered again this often
-STALL_SECONDS = 60.0  # in-flight messages unacknowledged this long are sent again
 
 
 def now_ms() -> int:
@@ -89,7 +85,7 @@ class DeviceContextImpl:
     def __init__(self, agent: Agent, device_id: str) -> None:
         self.agent = agent
         self.device_id = device_id
-        self.log = throttled(logging.getLogger(f"campus-edge.device.{device_id}"))
+        self.log = throttled(log.getChild(f"device.{device_id}"))
         self.resources = agent.resources
         self.timezone: str | None = agent.cfg.get("timezone")
         self.calendar = agent.calendar  # the school calendar (edge.calendar) or None
@@ -133,7 +129,7 @@ class DeviceContextImpl:
 class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
         self.cfg = cfg
-        self.resources = resources or Resources()
+        self.resources = simulated.register(resources or Resources())  # `sim:` ports, `simulate:` pins
         THROTTLE.reset()  # one agent per process; a test's agent starts with a clean count
         self.topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
         self.db = Database(cfg["storage"]["path"])
@@ -148,10 +144,9 @@ class Agent:
         self.devices: dict[str, Device] = {}
         self.configs: dict[str, dict[str, Any]] = {}
         for dev_cfg in cfg["devices"]:
-            spec = catalog.spec_for(dev_cfg["kind"], dev_cfg["driver"])
-            self.devices[dev_cfg["id"]] = spec.build(dev_cfg, DeviceContextImpl(self, dev_cfg["id"]))
+            self.devices[dev_cfg["id"]] = processors.build(dev_cfg, DeviceContextImpl(self, dev_cfg["id"]))
             self.configs[dev_cfg["id"]] = dev_cfg
-        switches = {d: dev for d, dev in self.devices.items() if isinstance(dev, Switch)}
+        switches: dict[str, Switch] = {d: dev for d, dev in self.devices.items() if isinstance(dev, Switch)}
         self.switching = Switching(self.db, self.commands, switches, now_ms)
         self.rules = LocalRules(cfg, self.db, self.outbox, self.switching, self.topics, now_ms)
         self.retained: dict[str, dict[str, Any]] = {}  # device -> last retained state
@@ -166,16 +161,12 @@ class Agent:
             receive_maximum=RECEIVE_MAXIMUM,
             max_waiting=INBOX_MESSAGES,
         )
-        self._inflight: dict[int, tuple[int, float]] = {}  # mid -> (outbox row id, sent at)
-        self._sent_upto = {False: 0, True: 0}  # last row sent: readings and events, replies
-        self._inflight_replies: set[int] = set()  # mids of replies among _inflight
+        self.outbox_pump = OutboxPump(self.outbox, self.session, self.counters)
         self._offline_since: float | None = time.monotonic()
         self._failsafe_done: set[str] = set()
         self._schedule_cursor: int | None = None  # epoch minute whose schedule entries have run
         self._closing = False
         self._next_prune = time.monotonic() + PRUNE_SECONDS
-        self._parked: set[int] = set()  # outbox rows the broker refused (PUBACK with an error)
-        self._next_parked_retry = 0.0
         self._next_health = time.monotonic() + cfg["health_seconds"]
         self.tz = ZoneInfo(cfg["timezone"]) if cfg.get("timezone") else None
         self.ready = threading.Event()  # devices started, main loop running
@@ -185,12 +176,21 @@ class Agent:
         self.watch = AgentWatch(self)  # systemd watchdog, STATUS=, link state for `campus-edge status`
         self._session_no = int(self.db.get("agent", "session", 0))  # counted in memory: disk may be full
         self._info_pages = int(self.db.get("agent", "info_pages", 1))  # pages of the last birth info
-        self._done_rows: list[int] = []  # outbox rows the broker has, not yet deleted (storage trouble)
         self._storage_full_since: float | None = None
         self._next_storage_probe = 0.0
         self._retained_seen: dict[tuple[str, bytes], None] = {}
         self._deferred_events: list[dict[str, Any]] = []  # storage events that met no connection
         self._changed: set[str] = set()  # devices whose state changed this turn
+        # what each control record on the inbox means (None only wakes the loop up)
+        self._handlers: dict[type, Any] = {
+            Published: self.outbox_pump.published,
+            Message: self.messages.put,  # an owner that passes no `messages` queue (not this agent)
+            RetainedPublish: self._on_retained_publish,
+            RetainedState: self._on_retained_state,
+            Subscribed: self._on_subscribed,
+            Connected: self._on_connected,
+            Disconnected: self._on_disconnected,
+        }
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
@@ -295,20 +295,14 @@ class Agent:
             item = self.inbox.get(timeout=timeout)
             while True:
                 try:
-                    self._handle(item, self._done_rows)
+                    self._handle(item)
                 except Exception:  # a bug met by one record must not stop the node: count it, go on
                     self.counters["errors"] += 1
                     log.exception("unexpected error handling a %s", type(item).__name__)
                 item = self.inbox.get_nowait()
         except queue.Empty:
             pass
-        if self._done_rows and (not self.db.full or time.monotonic() >= self._next_storage_probe):
-            rows, self._done_rows = self._done_rows, []
-            try:
-                self.outbox.ack(rows)
-            except Exception as exc:  # kept: deleted on a later turn (they are not sent again meanwhile)
-                self._done_rows = rows + self._done_rows
-                log.error("could not delete %d delivered outbox rows (%s); trying again", len(rows), exc)
+        self.outbox_pump.delete_done(not self.db.full or time.monotonic() >= self._next_storage_probe)
         self._pump()
 
     def _take_messages(self) -> None:
@@ -351,49 +345,38 @@ class Agent:
         except Exception as exc:
             log.error("%d repl(ies) could not be stored (%s); sending them directly", len(replies), exc)
             for r in replies:
-                self.session.publish(r.topic, r.payload, qos=1, response_to=_respond(r.topic, r.correlation))
+                self.session.publish(r.topic, r.payload, qos=1,
+                                     response_to=respond_to(r.topic, r.correlation))
         self._pump()
 
-    def _handle(self, item: Any, acked: list[int]) -> None:
+    def _handle(self, item: Any) -> None:
         if item is None:
-            return
-        if isinstance(item, Published):
-            entry = self._inflight.pop(item.mid, None)
-            self._inflight_replies.discard(item.mid)
-            if entry is None:
-                return
-            if item.refused is None:
-                acked.append(entry[0])
-            else:  # kept on disk: an ACL or quota problem is fixed by people, then the row goes out
-                if not self._parked:
-                    log.error(
-                        "broker refused an outbox message (%s); keeping it and retrying every %.0f s",
-                        item.refused,
-                        PARKED_RETRY_SECONDS,
-                    )
-                self._parked.add(entry[0])
-                self.counters["publish_refused"] += 1
-        elif isinstance(item, Message):  # an owner that passes no `messages` queue (not this agent)
-            self.messages.put(item)
-        elif isinstance(item, RetainedPublish):
-            if self.session.connected:  # otherwise the birth on reconnect publishes the latest
-                self.session.publish(item.topic, item.payload, qos=1, retain=True)
-        elif isinstance(item, RetainedState):
-            self.retained[item.device] = item.state
-            if self.session.connected:  # otherwise the birth on reconnect publishes the latest
-                self._publish_json(self.topics.device(item.device, "state"), item.state, retain=True)
-        elif isinstance(item, Subscribed):
-            if item.mid == self._sub_mid:
-                if any(code >= 0x80 for code in item.granted):
-                    log.error("broker refused a command subscription (codes %s): check its ACL", item.granted)
-                self.online.set()
-        elif isinstance(item, Connected):
-            self._on_connected(item)
-        elif isinstance(item, Disconnected):
-            if not self._stop.is_set():
-                log.warning("broker connection lost (%s); outbox keeps what is measured", item.reason)
-            self._offline_since = time.monotonic()
-            self.online.clear()
+            return  # a wake-up
+        handler = self._handlers.get(type(item))
+        if handler is None:
+            raise TypeError(f"no handler for a {type(item).__name__} on the inbox")
+        handler(item)
+
+    def _on_retained_publish(self, item: RetainedPublish) -> None:
+        if self.session.connected:  # otherwise the birth on reconnect publishes the latest
+            self.session.publish(item.topic, item.payload, qos=1, retain=True)
+
+    def _on_retained_state(self, item: RetainedState) -> None:
+        self.retained[item.device] = item.state
+        if self.session.connected:  # otherwise the birth on reconnect publishes the latest
+            self._publish_json(self.topics.device(item.device, "state"), item.state, retain=True)
+
+    def _on_subscribed(self, item: Subscribed) -> None:
+        if item.mid == self._sub_mid:
+            if any(code >= 0x80 for code in item.granted):
+                log.error("broker refused a command subscription (codes %s): check its ACL", item.granted)
+            self.online.set()
+
+    def _on_disconnected(self, item: Disconnected) -> None:
+        if not self._stop.is_set():
+            log.warning("broker connection lost (%s); outbox keeps what is measured", item.reason)
+        self._offline_since = time.monotonic()
+        self.online.clear()
 
     def _on_connected(self, ev: Connected) -> None:
         # Nothing here may depend on a storage write: a full disk must not leave a deaf agent.
@@ -411,9 +394,7 @@ class Agent:
             self._session_no,
             ev.session_present,
         )
-        # paho sends the unacknowledged ones again now: their clock for the stall check restarts
-        self._inflight = {mid: (row, time.monotonic()) for mid, (row, _) in self._inflight.items()}
-        self._next_parked_retry = time.monotonic() + 5.0
+        self.outbox_pump.reconnected()
         subs = self.topics.subscriptions()
         ha = self.cfg["homeassistant"]
         if ha["discovery"]:
@@ -451,54 +432,7 @@ class Agent:
         self.session.publish(self.topics.status, b"online", retain=True)
 
     def _pump(self) -> None:
-        """Send outbox rows while the broker is there and the window has room."""
-        if not self.session.connected:
-            return
-        room = PUMP_WINDOW - len(self._inflight)
-        if room <= 0:
-            oldest = min(sent for _, sent in self._inflight.values())
-            if time.monotonic() - oldest > STALL_SECONDS:
-                log.warning(
-                    "%d messages unacknowledged for %.0f s: sending them again",
-                    len(self._inflight),
-                    STALL_SECONDS,
-                )
-                self._inflight.clear()
-                self._inflight_replies.clear()
-                self._sent_upto = {False: 0, True: 0}
-            return
-        # Two streams share the window: a backlog of replies (a command flood) must not hold back
-        # readings and health, nor a backlog of readings (after an outage) the answers to commands.
-        data = self.outbox.pending(self._sent_upto[False], room, replies=False)
-        # replies never fill the window: readings (health) always find room, whatever is queued ahead
-        cap = min(room, PUMP_WINDOW - DATA_RESERVE - len(self._inflight_replies))
-        answers = self.outbox.pending(self._sent_upto[True], cap, replies=True) if cap > 0 else []
-        take = min(len(data), max(room // 2, room - len(answers)))  # half each; unused room to the other
-        rows = data[:take] + answers[: room - take]
-        for row in rows:
-            mid = self.session.publish(
-                row.topic, row.payload, qos=row.qos, response_to=_respond(row.topic, row.correlation)
-            )
-            if mid is None:
-                return
-            self._inflight[mid] = (row.id, time.monotonic())
-            is_reply = row.kind == "reply"
-            if is_reply:
-                self._inflight_replies.add(mid)
-            self._sent_upto[is_reply] = max(self._sent_upto[is_reply], row.id)
-
-    def _retry_parked(self) -> None:
-        if not self._parked or not self.session.connected or time.monotonic() < self._next_parked_retry:
-            return
-        self._next_parked_retry = time.monotonic() + PARKED_RETRY_SECONDS
-        rows = self.outbox.rows(sorted(self._parked))
-        self._parked.clear()  # a row refused again is parked again
-        for row in rows:
-            mid = self.session.publish(
-                row.topic, row.payload, qos=row.qos, response_to=_respond(row.topic, row.correlation)
-            )
-            if mid is not None:
-                self._inflight[mid] = (row.id, time.monotonic())
+        self.outbox_pump.pump()
 
     def _rules(self) -> None:
         for outcome in self.rules.run_pending():
@@ -510,7 +444,7 @@ class Agent:
             self._pulse_ends,
             self._schedules,
             self._failsafe,
-            self._retry_parked,
+            self.outbox_pump.retry_parked,
             self._watch_storage,
             self._prune,
             self._maybe_health,
@@ -546,27 +480,31 @@ class Agent:
             self.counters["bad_payloads"] += 1
             log.warning("ignoring message on unexpected topic %s", printable(msg.topic))
             return
-        if target.target == "device":
-            devices = [target.name]
-        elif target.target == "group":
-            devices = [d for d, c in self.configs.items() if target.name in c.get("groups", [])]
-        else:
-            devices = []
+        devices = self._addressed(target)
         if msg.retain:  # a stale command the broker kept: running it at every (re)connect would be wrong
             self._retained_command(msg, devices, replies)
-            return
-        if target.target == "node":
-            if msg.payload.strip().lower() == b"rebirth":
-                log.info("rebirth requested")
-                self._birth()
-            else:
-                self.counters["bad_payloads"] += 1
-                log.warning(
-                    "unknown node command %s on %s", printable(msg.payload, 64), printable(msg.topic)
-                )
-            return
-        if not devices:
-            return  # a group none of our devices belongs to
+        elif target.target == "node":
+            self._node_command(msg)
+        elif devices:  # else a group none of our devices belongs to
+            self._device_command(msg, devices, replies)
+
+    def _addressed(self, target: Any) -> list[str]:
+        """The devices a command topic names: one device, or the members of a group."""
+        if target.target == "device":
+            return [target.name]
+        if target.target == "group":
+            return [d for d, c in self.configs.items() if target.name in c.get("groups", [])]
+        return []
+
+    def _node_command(self, msg: Message) -> None:
+        if msg.payload.strip().lower() == b"rebirth":
+            log.info("rebirth requested")
+            self._birth()
+        else:
+            self.counters["bad_payloads"] += 1
+            log.warning("unknown node command %s on %s", printable(msg.payload, 64), printable(msg.topic))
+
+    def _device_command(self, msg: Message, devices: list[str], replies: list[Reply] | None) -> None:
         respond = (msg.response_topic, msg.correlation_data) if msg.response_topic else None
         try:
             cmd = payloads.parse_command(msg.payload)
@@ -750,6 +688,3 @@ class Agent:
         self._storage_state("reset", reason=self.db.reset)
         DeviceContextImpl(self, "agent").event("storage_reset", {"reason": self.db.reset})
 
-
-def _respond(topic: str, correlation: bytes | None) -> tuple[str, bytes | None] | None:
-    return (topic, correlation) if correlation is not None else None

@@ -33,7 +33,7 @@ from edge.store.db import Database
 from edge.store.outbox import Outbox
 from edge.store.rule_log import PendingAction, RuleKey, RuleLog
 
-log = logging.getLogger("campus-edge.rules")
+log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0  # a pending action that could not be recorded (disk full) is tried again this often
 PRUNE_SECONDS = 86400.0

@@ -43,7 +43,7 @@ from edge.mqtt.topics import DataTopic, parse_data_topic
 from edge.store.db import Database
 from edge.watchdog import Watchdog, bridge_status
 
-log = logging.getLogger("campus-edge.bridge")
+log = logging.getLogger(__name__)
 
 parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus has a few thousand topics
 # Telemetry waiting for its node's info; beyond this the oldest is written as unknown. Held messages
@@ -203,6 +203,7 @@ class Bridge:
                 else:
                     self._add(decode.telemetry_point(topic, tel, kind), msg)
                 return
+            decoded: decode.Decoded | None
             if topic.leaf == "event":
                 decoded = decode.decode_event(topic, msg.payload, self.max_bytes, self.event_tags)
             else:

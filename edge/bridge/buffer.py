@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from edge.bridge.lineproto import Point, from_json, to_json
 from edge.store.db import Database
 
-log = logging.getLogger("campus-edge.bridge.buffer")
+log = logging.getLogger(__name__)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, "
@@ -99,7 +99,7 @@ class DiskBuffer:
         with self.db.transaction() as c:
             cur = c.execute("INSERT INTO rejected(reason, points) VALUES(?, ?)",
                             (reason[:1000], zlib.compress(to_json(points), 1)))
-            c.execute("DELETE FROM rejected WHERE id <= ?", (cur.lastrowid - MAX_REJECTED_ROWS,))
+            c.execute("DELETE FROM rejected WHERE id <= ?", ((cur.lastrowid or 0) - MAX_REJECTED_ROWS,))
 
     def rejected(self) -> list[tuple[str, list[Point]]]:
         rows = self.db.query("SELECT reason, points FROM rejected ORDER BY id")

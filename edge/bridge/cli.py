@@ -52,7 +52,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     fields = [f for f in (args.field or []) if f]
     try:
-        rows = history.query(path, *parts, start, end, args.measurement, fields or None)
+        rows = history.query(path, parts[0], parts[1], parts[2], start, end, args.measurement, fields or None)
     except FileNotFoundError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from edge import extras
 from edge.config.common import ID, MQTT, Secret, load
 from edge.config.schema import MISSING, Bool, Enum, Field, Float, Int, ListOf, Obj, Str, _show
 
@@ -53,6 +54,9 @@ class Sink(Obj):
         if kind not in SINK_TYPES:
             return self.fail(f"{path}.type", errors,
                              f"expected one of {', '.join(SINK_TYPES)}, got {_show(kind)}")
+        problem = extras.missing("bridge") if kind == "influxdb" else None
+        if problem:
+            return self.fail(f"{path}.type", errors, f"influxdb {problem}")
         fields = INFLUX_FIELDS if kind == "influxdb" else SQLITE_FIELDS
         return Obj({"type": SINK_TYPE, **fields}).check(value, path, errors)
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from edge.bridge.lineproto import LineProtocolError, Point, encode_batch
 from edge.store.db import Database
 
-log = logging.getLogger("campus-edge.bridge.sink")
+log = logging.getLogger(__name__)
 
 
 class SinkUnavailable(Exception):
@@ -46,7 +46,7 @@ class InfluxSink:
         from influxdb_client.client.write_api import SYNCHRONOUS
 
         self.bucket, self.org = cfg["bucket"], cfg["org"]
-        self._precision = WritePrecision.MS
+        self._precision: Any = WritePrecision.MS
         self.client = InfluxDBClient(url=cfg["url"], token=cfg.get("token") or "", org=cfg["org"],
                                      timeout=int(cfg["timeout_seconds"] * 1000),
                                      enable_gzip=bool(cfg.get("gzip")), retries=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers import catalog
+from edge import extras, processors, simulated
 from edge.calendar import CalendarRef
 from edge.config.common import ID, MQTT, TOPIC_ROOT, file_problem, load
 from edge.config.rules import RULE, check_rules
@@ -61,8 +62,28 @@ class DeviceEntry(Spec):
                 errors,
                 f"no driver {_show(driver)} for kind {kind} (known: {', '.join(kinds[kind])})",
             )
-        spec = catalog.spec_for(kind, driver)
-        return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check).check(value, path, errors)
+        problem = extras.missing(processors.EXTRA_OF_KIND.get(kind))
+        if problem:  # before the driver's module is imported (it would fail on the missing import)
+            return self.fail(f"{path}.kind", errors, f"{kind} {problem}")
+        return device_schema(kind, driver).check(value, path, errors)
+
+
+def _check_sim_port(entry: dict, path: str, errors: list[str]) -> None:
+    """A `sim:` port is checked when the config loads, not when the bus first opens."""
+    problem = simulated.check_port(entry.get("port"))
+    if problem:
+        errors.append(f"{path}.port: {problem}" if path else f"port: {problem}")
+
+
+def device_schema(kind: str, driver: str) -> Obj:
+    """One device entry's keys and checks: the common ones, its driver's, its kind's processing."""
+    spec = processors.spec_for(kind, driver)
+    checks = [c for c in (_check_sim_port if "port" in spec.fields else None, spec.check) if c is not None]
+
+    def check(entry: dict, path: str, errors: list[str]) -> None:
+        for c in checks:
+            c(entry, path, errors)
+    return Obj({**DEVICE_COMMON, **spec.fields}, check_whole=check if checks else None)
 
 
 # Topic words a device id must not be (docs/mqtt.md): `agent` carries the agent's own health; the others
@@ -83,6 +104,11 @@ class NodeId(Str):
 
 
 def _check_devices(devices: list, path: str, errors: list[str]) -> None:
+    for check in (_check_ids, _check_ports, _check_addresses, _check_pins):
+        check(devices, path, errors)
+
+
+def _check_ids(devices: list, path: str, errors: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, dev in enumerate(devices):
         if not isinstance(dev, dict) or not isinstance(dev.get("id"), str):
@@ -93,7 +119,10 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
             errors.append(f"{path}[{i}].id: {dev['id']!r} is reserved for {RESERVED_DEVICE_IDS[dev['id']]}")
         else:
             seen[dev["id"]] = i
-    # Meters on one RS-485 port share its line settings: one port, one baud rate.
+
+
+def _check_ports(devices: list, path: str, errors: list[str]) -> None:
+    """Meters on one RS-485 port share its line settings: one port, one baud rate."""
     ports: dict[str, int] = {}
     for i, dev in enumerate(devices):
         port = dev.get("port") if isinstance(dev, dict) else None
@@ -109,20 +138,26 @@ def _check_devices(devices: list, path: str, errors: list[str]) -> None:
                     f"{path}[{i}].{key}: {dev.get(key)!r} differs from {first.get(key)!r} of "
                     f"devices[{ports[port]}] on the same port {port}"
                 )
-    # Two meters answering the same bus address on one port: every reply would be read by both.
+
+
+def _check_addresses(devices: list, path: str, errors: list[str]) -> None:
+    """Two meters answering the same bus address on one port: every reply would be read by both."""
     addresses: dict[tuple[str, str, Any], int] = {}
     for i, dev in enumerate(devices):
         if not isinstance(dev, dict) or not isinstance(dev.get("port"), str):
             continue
-        key = {"dlt645": "address", "modbus": "unit"}.get(dev.get("driver"))
-        if key is None or dev.get(key) is None:
+        id_key = {"dlt645": "address", "modbus": "unit"}.get(str(dev.get("driver")))
+        if id_key is None or dev.get(id_key) is None:
             continue
-        bus = (dev["port"], dev["driver"], dev[key])
+        bus = (dev["port"], dev["driver"], dev[id_key])
         if bus in addresses:
-            errors.append(f"{path}[{i}].{key}: {dev[key]!r} is already used by devices[{addresses[bus]}] "
-                          f"on the same port {dev['port']}")
+            errors.append(f"{path}[{i}].{id_key}: {dev[id_key]!r} is already used by "
+                          f"devices[{addresses[bus]}] on the same port {dev['port']}")
         else:
             addresses[bus] = i
+
+
+def _check_pins(devices: list, path: str, errors: list[str]) -> None:
     pins: dict[int, int] = {}
     for i, dev in enumerate(devices):
         pin = dev.get("pin") if isinstance(dev, dict) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 
 from drivers import catalog
+from edge import processors
 from edge.config.agent import AGENT, DEVICE_COMMON
 from edge.config.schema import Obj, describe
 
@@ -34,7 +35,7 @@ def render() -> str:
         "and the keys of its driver:",
     ]
     for (kind, driver), module in sorted(catalog.CATALOG.items()):
-        spec = catalog.spec_for(kind, driver)
+        spec = processors.spec_for(kind, driver)
         out += ["", f"### `kind: {kind}`, `driver: {driver}` ({module})", ""]
         if spec.doc:
             out += [spec.doc, ""]
@@ -48,9 +49,9 @@ def render() -> str:
         bridge = importlib.import_module("edge.bridge.config")
     except ModuleNotFoundError:
         bridge = None
-    spec = getattr(bridge, "BRIDGE", None)
-    if isinstance(spec, Obj):
-        out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(spec)]
+    bridge_spec = getattr(bridge, "BRIDGE", None)
+    if isinstance(bridge_spec, Obj):
+        out += ["", "## Bridge (`campus-edge bridge -c FILE`)", "", *describe(bridge_spec)]
     out += _hub()
     return "\n".join(out) + "\n"
 

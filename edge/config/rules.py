@@ -174,7 +174,7 @@ def check_rules(cfg: dict[str, Any], errors: list[str]) -> None:
     targets are relays, a pulse fits the relay's `max_pulse_seconds`."""
     devices = [d for d in cfg.get("devices") or [] if isinstance(d, dict) and isinstance(d.get("id"), str)]
     by_id = {d["id"]: d for d in devices}
-    rules = cfg.get("rules") if isinstance(cfg.get("rules"), list) else []
+    rules: list[Any] = cfg["rules"] if isinstance(cfg.get("rules"), list) else []
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict):
             continue
@@ -196,10 +196,10 @@ def _check_when(when: dict, path: str, by_id: dict[str, dict], errors: list[str]
         if device not in by_id:
             errors.append(f"{path}.device: no device {device!r} on this node")
             return
-        kinds = [by_id[device].get("kind")]
+        kinds: list[Any] = [by_id[device].get("kind")]
         none = f"{device} ({kinds[0]}) emits no {event!r} events"
     else:
-        kinds = sorted({d.get("kind") for d in by_id.values()})
+        kinds = sorted({str(d.get("kind")) for d in by_id.values()})
         none = f"no device on this node emits {event!r} events"
     tables = [catalog.EVENTS[k] for k in kinds if k in catalog.EVENTS]
     if len(tables) < len(kinds):

@@ -36,7 +36,7 @@ from edge.hub.rules import plan
 from edge.hub.upkeep.service import Upkeep
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
-log = logging.getLogger("campus-edge.hub")
+log = logging.getLogger(__name__)
 DRAIN_ITEMS = 500
 ERROR_EVENTS_KEPT = 5
 EXPIRY_GRACE_SECONDS = 5.0  # beyond the caller's timeout, for clock differences between hub and agents
@@ -268,7 +268,8 @@ class Hub:
     def _planner(self, alert: Alert) -> list[Any]:
         return plan(self.cfg["rules"], alert, self.tz)
 
-    def _apply(self, rec: ingest.Record) -> None:
+    # noqa reason: a dispatch by record type that the upkeep branch extends; a table once it has landed
+    def _apply(self, rec: ingest.Record) -> None:  # noqa: C901
         now = int(time.time() * 1000)
         key = (rec.site, rec.node)
         self._last_seen[key] = now

@@ -48,7 +48,7 @@ class Audit:
                             "VALUES (?,?,?,?,?,?,?)",
                             (ts, user, ip, action, target, json.dumps(detail or {}, ensure_ascii=False),
                              result))
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def complete(self, entry_id: int, result: str) -> None:
         with self.db.transaction() as c:

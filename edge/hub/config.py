@@ -180,7 +180,7 @@ def _check_hub(cfg: dict, path: str, errors: list[str]) -> None:
             for j, name in enumerate(names or []):
                 if name is not MISSING and name not in seen:
                     errors.append(f"rules[{i}].{key}[{j}]: no channel {name!r} (channels: "
-                                  f"{', '.join(sorted(seen)) or 'none'})")
+                                  f"{', '.join(sorted(map(str, seen))) or 'none'})")
     d = cfg.get("delivery")
     if isinstance(d, dict) and d.get("min_retry_seconds") is not MISSING and \
             d.get("max_retry_seconds") is not MISSING and d["min_retry_seconds"] > d["max_retry_seconds"]:
@@ -220,7 +220,7 @@ HUB = Obj(
 
 def expand_env(data: Any, path: str, errors: list[str], env: dict[str, str] | None = None) -> Any:
     """Replace ``${NAME}`` in every string with the environment's value; a missing one is an error."""
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     if isinstance(data, dict):
         return {k: expand_env(v, f"{path}.{k}" if path else str(k), errors, env) for k, v in data.items()}
     if isinstance(data, list):

@@ -34,7 +34,7 @@ from edge.hub.journal import Journal
 from edge.hub.model import NEW, Alert
 from edge.hub.rules import ESCALATE, pack
 
-log = logging.getLogger("campus-edge.hub.dispatch")
+log = logging.getLogger(__name__)
 ALARM_SECONDS = 300.0
 IDLE_SECONDS = 1.0  # longest sleep: rows planned by the CLI's journal (no wake) are seen this fast
 
@@ -103,8 +103,11 @@ class Dispatcher:
         self.language = language
         self.tz = tz
         self.delivery = delivery
-        self._make, self._render, self._summary = make_channel, render, render_summary
-        self._escalation = render_escalation
+        # filled in by the delivery thread when not given (the channel modules load there)
+        self._make: Any = make_channel
+        self._render: Any = render
+        self._summary: Any = render_summary
+        self._escalation: Any = render_escalation
         self.per_summary = _summary_lines()
         self.channels: dict[str, ChannelState] = {}
         self.counters: Counter[str] = Counter()

@@ -105,7 +105,7 @@ class Journal:
                  received_ms, initial_state(ev.type)))
             if cur.rowcount == 0:
                 return None
-            alert_id = int(cur.lastrowid)
+            alert_id = int(cur.lastrowid or 0)
             snap = None
             if ev.snapshot is not None:
                 snap = self._write_snapshot(alert_id, ev.ts_ms, ev.snapshot)
@@ -137,7 +137,7 @@ class Journal:
                 "INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms, state) "
                 "VALUES(?,?,'',NULL,?,?,'{}',?,?,?)",
                 (site, node, ts_ms, etype, node, ts_ms, initial_state(etype)))
-            alert = Alert(int(cur.lastrowid), site, node, "", etype, ts_ms, None, {}, node, None,
+            alert = Alert(int(cur.lastrowid or 0), site, node, "", etype, ts_ms, None, {}, node, None,
                           initial_state(etype), ts_ms)
             self._plan(c, alert, planner)
         return alert
@@ -213,7 +213,8 @@ class Journal:
                state: list[str] | tuple[str, ...] | str | None = None, since_ms: int | None = None,
                until_ms: int | None = None, limit: int | None = 100, offset: int = 0) -> list[Alert]:
         """Alerts, newest first, filtered; ``since_ms`` inclusive, ``until_ms`` exclusive (event time)."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         for col, value in (("type", types), ("state", state)):
             if value:
                 values = [value] if isinstance(value, str) else list(value)

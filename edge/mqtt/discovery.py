@@ -138,7 +138,7 @@ def discovery_configs(
                 payload["device_class"] = device_class
             out.append(DiscoveryConfig(f"{prefix}/sensor/{node_id}/{dev_id}_{value}/config", payload))
         for value in KIND_TELEMETRY_SENSORS.get(kind, ()):
-            label, device_class, unit = TELEMETRY_SENSORS[value]
+            label, tel_class, tel_unit = TELEMETRY_SENSORS[value]
             payload = {
                 "name": f"{name} {label}",
                 "unique_id": f"ce_{uid}_{dev_id}_{value}",
@@ -149,10 +149,10 @@ def discovery_configs(
                 "state_class": "measurement",
                 **common_dev,
             }
-            if unit:
-                payload["unit_of_measurement"] = unit
-            if device_class:
-                payload["device_class"] = device_class
+            if tel_unit:
+                payload["unit_of_measurement"] = tel_unit
+            if tel_class:
+                payload["device_class"] = tel_class
             out.append(DiscoveryConfig(f"{prefix}/sensor/{node_id}/{dev_id}_{value}/config", payload))
         if kind in EVENT_TYPES:
             out.append(DiscoveryConfig(

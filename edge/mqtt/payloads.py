@@ -34,14 +34,36 @@ def dumps(obj: Any) -> bytes:
 
 def parse_command(payload: bytes) -> Command:
     """Decode a `set` payload: JSON, or plain ON / OFF / TOGGLE in any case."""
+    text = _command_text(payload)
+    if text.lower() in ("on", "off", "toggle"):
+        return Command(action=text.lower())
+    obj = _command_json(text)
+    cid = obj.get("id")
+    if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_LEN:
+        raise PayloadError(f"'id' must be a non-empty string of at most {MAX_ID_LEN} characters")
+    if not _encodable(cid):
+        raise PayloadError("'id' must be valid Unicode text (it contains a lone surrogate)")
+    action = obj.get("action")
+    if not isinstance(action, str) or action.lower() not in ACTIONS:
+        raise PayloadError(f"'action' must be one of {', '.join(ACTIONS)}, got {action!r}")
+    action = action.lower()
+    expires = obj.get("expires")
+    if expires is not None and (not _is_number(expires) or expires < 0):
+        raise PayloadError("'expires' must be a time in epoch milliseconds")
+    return Command(action=action, id=cid, seconds=_seconds(action, obj.get("seconds")),
+                   expires_ms=None if expires is None else int(expires))
+
+
+def _command_text(payload: bytes) -> str:
     if len(payload) > MAX_COMMAND_BYTES:
         raise PayloadError(f"command is {len(payload)} bytes; the limit is {MAX_COMMAND_BYTES}")
     try:
-        text = payload.decode("utf-8").strip()
+        return payload.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise PayloadError("command is not UTF-8 text") from None
-    if text.lower() in ("on", "off", "toggle"):
-        return Command(action=text.lower())
+
+
+def _command_json(text: str) -> dict[str, Any]:
     if not text:
         raise PayloadError("command is empty")
     if _depth(text) > MAX_JSON_DEPTH:
@@ -57,28 +79,17 @@ def parse_command(payload: bytes) -> Command:
     unknown = sorted(set(obj) - {"id", "action", "seconds", "expires"})
     if unknown:
         raise PayloadError(f"unknown field(s) in command: {', '.join(unknown)}")
-    cid = obj.get("id")
-    if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_LEN:
-        raise PayloadError(f"'id' must be a non-empty string of at most {MAX_ID_LEN} characters")
-    if not _encodable(cid):
-        raise PayloadError("'id' must be valid Unicode text (it contains a lone surrogate)")
-    action = obj.get("action")
-    if not isinstance(action, str) or action.lower() not in ACTIONS:
-        raise PayloadError(f"'action' must be one of {', '.join(ACTIONS)}, got {action!r}")
-    action = action.lower()
-    seconds = obj.get("seconds")
+    return obj
+
+
+def _seconds(action: str, seconds: Any) -> float | None:
     if action == "pulse":
         if not _is_number(seconds) or seconds <= 0:
             raise PayloadError("'pulse' needs 'seconds', a number greater than 0")
-        seconds = float(seconds)
-    elif seconds is not None:
+        return float(seconds)
+    if seconds is not None:
         raise PayloadError(f"'seconds' only goes with 'pulse', not {action!r}")
-    expires = obj.get("expires")
-    if expires is not None and (not _is_number(expires) or expires < 0):
-        raise PayloadError("'expires' must be a time in epoch milliseconds")
-    return Command(
-        action=action, id=cid, seconds=seconds, expires_ms=None if expires is None else int(expires)
-    )
+    return None
 
 
 def _depth(text: str) -> int:

@@ -43,6 +43,20 @@ from edge.mqtt.connect_errors import ConnectFailures, classify, classify_refusal
 log = logging.getLogger(__name__)
 
 
+class _PahoNoise(logging.Filter):
+    """paho says "Client is not connected" at ERROR on every turn of its loop while it waits to reconnect;
+    ConnectFailures already says why, once and then rate-limited."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+# paho's internal logger: a child of ours, at WARNING (its DEBUG is every packet)
+PAHO_LOG = log.getChild("paho")
+PAHO_LOG.setLevel(logging.WARNING)
+PAHO_LOG.addFilter(_PahoNoise())
+
+
 @dataclass(frozen=True)
 class Connected:
     session_present: bool
@@ -139,6 +153,7 @@ class MqttSession:
         # Owners publish only while connected; this bounds what a long outage can pile up in paho.
         self.client.max_queued_messages_set(10_000)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.enable_logger(PAHO_LOG)  # paho's own warnings and errors, in our log
         if settings.get("username"):
             self.client.username_pw_set(settings["username"], settings.get("password"))
         tls = settings.get("tls")

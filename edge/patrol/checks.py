@@ -106,7 +106,7 @@ _ORB = None
 def _orb() -> Any:
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=500, fastThreshold=10)
+        _ORB = cv2.ORB_create(nfeatures=500, fastThreshold=10)  # type: ignore[attr-defined]
     return _ORB
 
 
@@ -126,13 +126,13 @@ def alignment(ref: np.ndarray, g: np.ndarray) -> tuple[int, float]:
     matches = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True).match(d1, d2)
     if len(matches) < 4:
         return len(matches), 1.0
-    src = np.float32([k1[m.queryIdx].pt for m in matches]).reshape(-1, 1, 2)
-    dst = np.float32([k2[m.trainIdx].pt for m in matches]).reshape(-1, 1, 2)
+    src = np.array([k1[m.queryIdx].pt for m in matches], dtype=np.float32).reshape(-1, 1, 2)
+    dst = np.array([k2[m.trainIdx].pt for m in matches], dtype=np.float32).reshape(-1, 1, 2)
     hom, mask = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
     if hom is None or mask is None:
         return 0, 1.0
     h, w = ref.shape
-    centre = np.float32([[[w / 2, h / 2]]])
+    centre = np.array([[[w / 2, h / 2]]], dtype=np.float32)
     moved = cv2.perspectiveTransform(centre, hom)[0, 0]
     shift = float(np.hypot(*(moved - centre[0, 0]))) / w
     return int(mask.sum()), shift
@@ -189,13 +189,29 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
         return Result((visit.error,), {"detail": visit.detail}, mem)
     first, last = visit.frames[0], visit.frames[-1]
     h, w = first.shape[:2]
-    g1, g2 = small_gray(first), small_gray(last)
+    g2 = small_gray(last)
     scene = masked(g2, s.overlay)  # light and structure checks see the scene, not the clock
     mean, std = float(scene.mean()), float(scene.std())
     sharp = sharpness([masked(small_gray(f), s.overlay) for f in visit.frames])
     var, mode = variation(scene), mode_of(last)
     metrics: dict[str, Any] = {"width": w, "height": h, "mean": round(mean, 1), "std": round(std, 1),
                                "sharpness": round(sharp, 4), "variation": round(var, 4), "mode": mode}
+    reasons = _signal_faults(visit, s, w, h, mean, std, metrics)
+    frozen = _frozen(visit, s, g2, mem, metrics)
+    if frozen and not reasons:
+        reasons.append("frozen")
+    if reasons:  # black, white, frozen or wrong: the structure checks would only echo it
+        return Result(tuple(reasons), metrics, mem)
+    ref = decode_ref(mem["reference"]) if mem.get("reference") else None
+    reasons = _structure_faults(s, scene, var, sharp, mode, ref, mem, metrics)
+    if not reasons:  # learn from good visits only: a camera going soft slowly still stands out
+        _learn(scene, var, sharp, mode, ref, mem)
+    return Result(tuple(reasons), metrics, mem)
+
+
+def _signal_faults(visit: Visit, s: Settings, w: int, h: int, mean: float, std: float,
+                   metrics: dict[str, Any]) -> list[str]:
+    """What the picture's format and light say: wrong resolution, too few frames, dark, washed out."""
     reasons: list[str] = []
     if (s.width and w != s.width) or (s.height and h != s.height):
         reasons.append("resolution")
@@ -208,31 +224,39 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
         reasons.append("dark")
     elif mean > s.bright_level and flat:
         reasons.append("washed_out")
-    # frozen: identical grabs (a live sensor adds noise), the overlay clock still, or the last visit again
+    return reasons
+
+
+def _frozen(visit: Visit, s: Settings, g2: np.ndarray, mem: dict[str, Any], metrics: dict[str, Any]) -> bool:
+    """Identical grabs (a live sensor adds noise), the overlay clock still, or the last visit's picture
+    again. Remembers this visit's picture."""
+    first, last = visit.frames[0], visit.frames[-1]
     h_now = digest(g2)
     frozen = False
     if len(visit.frames) > 1 and visit.gap_s > 0:
-        diff = float(cv2.absdiff(g1, g2).mean())
+        diff = float(cv2.absdiff(small_gray(first), g2).mean())
         metrics["grab_diff"] = round(diff, 3)
         frozen = diff == 0.0
         if s.overlay is not None and not frozen and visit.gap_s >= 1.0:
             frozen = overlay_still(first, last, s.overlay)
     if mem.get("last_hash") == h_now:
         frozen = True
-    if frozen and not reasons:
-        reasons.append("frozen")
     mem["last_hash"] = h_now
-    if reasons:  # black, white, frozen or wrong: the structure checks would only echo it
-        return Result(tuple(reasons), metrics, mem)
-    ref = decode_ref(mem["reference"]) if mem.get("reference") else None
+    return frozen
+
+
+def _structure_faults(s: Settings, scene: np.ndarray, var: float, sharp: float, mode: str,
+                      ref: np.ndarray | None, mem: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+    """Against the camera's own past: covered (structure gone), blurred (sharpness below its baseline
+    for this light mode), moved (the reference view no longer aligns)."""
+    reasons: list[str] = []
     if ref is not None:
         ref_var = float(mem.get("reference_variation") or variation(ref))
         metrics["variation_ratio"] = round(var / (ref_var + 1e-9), 3)
         if var < s.cover_ratio * ref_var:
             reasons.append("covered")
-    bases = dict(mem.get("sharpness_baseline") or {})
-    counts = dict(mem.get("baseline_visits") or {})
-    base, n = bases.get(mode), int(counts.get(mode, 0))
+    base = (mem.get("sharpness_baseline") or {}).get(mode)
+    n = int((mem.get("baseline_visits") or {}).get(mode, 0))
     if not reasons and base:
         metrics["sharpness_ratio"] = round(sharp / base, 3)
         if n >= BASELINE_VISITS and sharp < s.blur_ratio * base:
@@ -242,17 +266,24 @@ def evaluate(visit: Visit, s: Settings, memory: dict[str, Any] | None = None) ->
         metrics.update(inliers=inliers, shift=round(shift, 3))
         if inliers < s.min_inliers or shift > s.max_shift:
             reasons.append("moved")
-    if not reasons:  # learn from good visits only: a camera going soft slowly still stands out
-        if ref is None:
-            mem["reference"] = encode_ref(scene)
-            mem["reference_variation"] = var
-        if n < BASELINE_VISITS:
-            bases[mode] = (float(base or 0.0) * n + sharp) / (n + 1)
-            counts[mode] = n + 1
-        else:
-            bases[mode] = 0.95 * float(base) + 0.05 * sharp
-        mem["sharpness_baseline"], mem["baseline_visits"] = bases, counts
-    return Result(tuple(reasons), metrics, mem)
+    return reasons
+
+
+def _learn(scene: np.ndarray, var: float, sharp: float, mode: str, ref: np.ndarray | None,
+           mem: dict[str, Any]) -> None:
+    """A good visit: the reference view (first one) and this light mode's sharpness baseline."""
+    if ref is None:
+        mem["reference"] = encode_ref(scene)
+        mem["reference_variation"] = var
+    bases = dict(mem.get("sharpness_baseline") or {})
+    counts = dict(mem.get("baseline_visits") or {})
+    base, n = bases.get(mode), int(counts.get(mode, 0))
+    if n < BASELINE_VISITS:
+        bases[mode] = (float(base or 0.0) * n + sharp) / (n + 1)
+        counts[mode] = n + 1
+    else:
+        bases[mode] = 0.95 * float(base or 0.0) + 0.05 * sharp
+    mem["sharpness_baseline"], mem["baseline_visits"] = bases, counts
 
 
 def thumbnail(frame: np.ndarray, width: int = 160) -> bytes:

@@ -3,7 +3,7 @@
 ``Pipeline.process(celsius, ts)`` runs reference correction (reference.py), face
 finding (faces.py), canthus measurement (measure.py) and tracking with decisions
 (tracking.py) on one frame and returns what happened. No threads, no I/O: the
-camera device (drivers/thermal/camera.py), the tests and the benchmark drive it.
+camera device (edge/processors/thermal.py), the tests and the benchmark drive it.
 """
 
 from edge.screening.config import ScreeningConfig

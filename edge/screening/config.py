@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 CANTHUS = "canthus"
@@ -83,21 +83,14 @@ class ScreeningConfig:
 
     @classmethod
     def from_device(cls, cfg: dict[str, Any]) -> ScreeningConfig:
-        """From a validated thermal_camera device entry (keys as in drivers/thermal/fields.py)."""
-        bb = cfg.get("blackbody")
-        fw = cfg.get("face_width_px")
-        bt = cfg.get("blur_table_c")
-        return cls(
-            threshold_c=cfg["threshold_c"], canthus_offset_c=cfg["canthus_offset_c"], method=cfg["method"],
-            uncertainty_c=cfg.get("uncertainty_c"),
-            blackbody=Blackbody(tuple(bb["roi"]), bb["temp_c"]) if bb else None,
-            skin_min_c=cfg["skin_min_c"], skin_max_c=cfg["skin_max_c"],
-            face_width_px=tuple(fw) if fw else None, measure_width_px=cfg.get("measure_width_px"),
-            masks=tuple(tuple(m) for m in cfg.get("masks") or ()), min_frames=cfg["min_frames"],
-            confirm_frames=cfg["confirm_frames"], hysteresis_c=cfg["hysteresis_c"],
-            alert_margin_c=cfg["alert_margin_c"],
-            merge_seconds=cfg["merge_seconds"], snapshot=cfg["snapshot"],
-            blur_table_c=None if bt is None else tuple((float(w), float(c)) for w, c in bt),
-            fallback=cfg["fallback"], fallback_offset_c=cfg["fallback_offset_c"],
-            fallback_uncertainty_c=cfg["fallback_uncertainty_c"], recheck_margin_c=cfg["recheck_margin_c"],
-        )
+        """From a validated thermal_camera device entry: every key named after a field of this class
+        (edge/processors/screening_fields.py declares them with these defaults); lists become tuples."""
+        values = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
+        bb = values.get("blackbody")
+        values["blackbody"] = Blackbody(tuple(bb["roi"]), bb["temp_c"]) if bb else None
+        if values.get("face_width_px"):
+            values["face_width_px"] = tuple(values["face_width_px"])
+        values["masks"] = tuple(tuple(m) for m in values.get("masks") or ())
+        if values.get("blur_table_c") is not None:
+            values["blur_table_c"] = tuple((float(w), float(c)) for w, c in values["blur_table_c"])
+        return cls(**values)

@@ -53,14 +53,14 @@ class FaceFinder:
 
     def find(self, celsius: np.ndarray) -> list[Blob]:
         skin = cv2.inRange(celsius, self.lo, self.hi)
-        hot = cv2.compare(celsius, self.hi, cv2.CMP_GT)
+        hot = cv2.compare(celsius, self.hi, cv2.CMP_GT)  # type: ignore[call-overload]  # a scalar is fine
         if cv2.countNonZero(hot):
             cv2.bitwise_and(skin, cv2.bitwise_not(cv2.dilate(hot, self.hot_kernel)), dst=skin)
         cv2.bitwise_and(skin, self.keep, dst=skin)
         if self.open_kernel is not None:
             skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, self.open_kernel)
-        n, self.labels, self.stats, cents = cv2.connectedComponentsWithStats(skin, connectivity=8,
-                                                                             ltype=cv2.CV_32S)
+        n, self.labels, self.stats, cents = cv2.connectedComponentsWithStats(  # type: ignore[assignment]
+            skin, connectivity=8, ltype=cv2.CV_32S)
         stats = self.stats
         out: list[Blob] = []
         for i in range(1, n):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from pymodbus.framer.rtu import FramerRTU
 from pymodbus.pdu import DecodePDU, ExceptionResponse
@@ -69,7 +70,7 @@ class ModbusBus:
         fc = request.function_code
         reply_unit = unit + 1 if "wrong_address" in faults else unit
         if "error" in faults or fc not in (3, 4):
-            pdu = ExceptionResponse(fc, 4 if "error" in faults else 1, device_id=reply_unit)
+            pdu: Any = ExceptionResponse(fc, 4 if "error" in faults else 1, device_id=reply_unit)
         else:
             registers = self._registers(meter, request.address, request.count)
             if registers is None:

@@ -6,10 +6,10 @@ import logging
 import threading
 from typing import Any
 
-from drivers import catalog
 from drivers.base import Resources
-from edge.config.agent import DEVICE_COMMON
-from edge.config.schema import Obj, validate
+from edge import processors, simulated
+from edge.config.agent import device_schema
+from edge.config.schema import validate
 
 
 class RecordingContext:
@@ -20,7 +20,7 @@ class RecordingContext:
         self.device_id = device_id
         self.timezone = timezone
         self.log = logging.getLogger(f"test.{device_id}")
-        self.resources = resources or Resources()
+        self.resources = simulated.register(resources or Resources())
         self.store: dict[str, Any] = store if store is not None else {}
         self.telemetries: list[dict[str, float]] = []
         self.events: list[tuple[str, dict]] = []
@@ -52,10 +52,9 @@ class RecordingContext:
 
 def device_config(entry: dict[str, Any]) -> dict[str, Any]:
     """One device entry validated exactly as the agent's config loader does."""
-    spec = catalog.spec_for(entry["kind"], entry["driver"])
-    return validate(Obj({**DEVICE_COMMON, **spec.fields}, check_whole=spec.check), entry)
+    return validate(device_schema(entry["kind"], entry["driver"]), entry)
 
 
 def build(entry: dict[str, Any], ctx: RecordingContext) -> Any:
-    cfg = device_config(entry)
-    return catalog.spec_for(cfg["kind"], cfg["driver"]).build(cfg, ctx)
+    """The device as the agent builds it: the driver with its kind's processing (edge.processors)."""
+    return processors.build(device_config(entry), ctx)

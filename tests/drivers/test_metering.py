@@ -1,4 +1,6 @@
-"""What every meter driver shares: counters, alerts fed from readings, detector memory across restarts."""
+"""What every meter driver shares: counters, alerts fed from readings, detector memory across restarts.
+
+The publisher is the driver's; the detectors are attached by edge.processors.meters, as the agent does."""
 
 from datetime import datetime
 
@@ -7,15 +9,30 @@ from tests.drivers.metering_support import RecordingContext, device_config
 HOLIDAY = "2026-05-01"
 
 
-def publisher(store):
-    from drivers.metering import MeterPublisher
+class Publisher:
+    """A meter's publisher with the alerts the agent attaches to it."""
 
+    def __init__(self, cfg, ctx):
+        from drivers.metering import MeterPublisher
+        from edge.processors.meters import AlertingContext, MeterAlerts
+
+        self.alerts = MeterAlerts(cfg, ctx)
+        self.pub = MeterPublisher(cfg, AlertingContext(ctx, self.alerts))
+
+    def publish(self, values, ts_ms=None):
+        self.pub.publish(values, ts_ms)
+
+    def save_alerts(self):
+        self.alerts.save()
+
+
+def publisher(store):
     cfg = device_config({"id": "m", "kind": "electricity_meter", "driver": "dlt645", "port": "/dev/null",
                          "address": "000000000161",
                          "after_hours": {"baseload_w": 500, "holidays": [HOLIDAY], "min_minutes": 10,
                                          "timezone": "UTC"}})
     ctx = RecordingContext("m", store=store)
-    return MeterPublisher(cfg, ctx), ctx
+    return Publisher(cfg, ctx), ctx
 
 
 def test_after_hours_load_reaches_the_device_events_and_its_memory_survives():
@@ -44,13 +61,13 @@ def test_counter_backwards_is_one_event_and_remembered_across_restarts():
 
 
 def test_alerts_follow_the_agents_time_zone_unless_they_name_their_own():
-    from drivers.metering import MeterPublisher
+    from edge.processors.meters import MeterAlerts
 
     def hours_at(tz_agent, tz_alert):
         ah = {"baseload_w": 500, "min_minutes": 10, **({"timezone": tz_alert} if tz_alert else {})}
         cfg = device_config({"id": "m", "kind": "electricity_meter", "driver": "dlt645", "port": "/dev/null",
                              "address": "000000000161", "after_hours": ah})
-        return MeterPublisher(cfg, RecordingContext("m", timezone=tz_agent)).detectors["after_hours"].tz
+        return MeterAlerts(cfg, RecordingContext("m", timezone=tz_agent)).detectors["after_hours"].tz
 
     assert str(hours_at("Asia/Shanghai", None)) == "Asia/Shanghai"
     assert str(hours_at("Asia/Shanghai", "UTC")) == "UTC"

@@ -55,7 +55,7 @@ def test_a_special_day_has_its_own_hours():
 def test_a_year_without_official_data_is_a_warning_not_a_silent_weekday(caplog):
     c = cal(terms=[])
     assert c.official.covers(2026) and not c.official.covers(2027)
-    with caplog.at_level(logging.WARNING, "campus-edge.calendar"):
+    with caplog.at_level(logging.WARNING, "edge.calendar"):
         d = c.day(date(2027, 2, 17))  # would be Spring Festival: unknown to chinese-calendar 1.11
         c.day(date(2027, 2, 18))
     assert d.school_day is True and d.covered is False
@@ -67,7 +67,7 @@ def test_a_year_without_official_data_is_a_warning_not_a_silent_weekday(caplog):
 
 
 def test_calendar_from_warns_at_start_for_this_and_next_year(caplog):
-    with caplog.at_level(logging.WARNING, "campus-edge.calendar"):
+    with caplog.at_level(logging.WARNING, "edge.calendar"):
         calendar_from(validate(CALENDAR, SCHOOL), today=date(2026, 11, 30))
     assert "holidays of 2027 are not known" in caplog.text
 

@@ -20,7 +20,7 @@ import httpx
 
 from edge.hub.notify.texts import Notice
 
-log = logging.getLogger("campus_edge.hub.notify")
+log = logging.getLogger(__name__)
 
 # One request a channel makes: the URL to POST to and the JSON body.
 Request = tuple[str, dict[str, Any]]

@@ -205,7 +205,7 @@ def _email_whole(entry: dict, path: str, errors: list[str]) -> None:
         errors.append(f"{path}.security: a login over `none` would send the password in the clear; "
                       "use ssl or starttls (or no username, for a relay that trusts this machine)")
     if entry.get("port") is None:
-        entry["port"] = {"ssl": 465, "starttls": 587, "none": 25}.get(entry.get("security"), 25)
+        entry["port"] = {"ssl": 465, "starttls": 587, "none": 25}.get(str(entry.get("security")), 25)
 
 
 EMAIL_ADDRESS = Str(pattern=r"[^@\s<>]+@[^@\s<>]+", hint="expected an e-mail address")

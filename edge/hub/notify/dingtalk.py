@@ -65,7 +65,7 @@ def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool
         "markdown": {"title": notice.title, "text": body},
         "at": {"atMobiles": [m for m in mobiles if m != "@all"], "isAtAll": "@all" in mobiles},
     }
-    return [(signed_url(reveal(cfg["url"]), reveal(cfg.get("secret")), now), msg)]
+    return [(signed_url(reveal(cfg["url"]) or "", reveal(cfg.get("secret")), now), msg)]
 
 
 def parse_response(status: int, body: bytes) -> SendResult:

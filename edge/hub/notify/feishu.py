@@ -57,7 +57,7 @@ def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool
     if secret:
         ts = int(now)
         msg = {"timestamp": str(ts), "sign": sign(secret, ts), **msg}
-    return [(reveal(cfg["url"]), msg)]
+    return [(reveal(cfg["url"]) or "", msg)]
 
 
 def parse_response(status: int, body: bytes) -> SendResult:

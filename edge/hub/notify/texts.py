@@ -22,7 +22,7 @@ from typing import Any
 from edge.hub.model import Alert
 from edge.i18n import clock, has, local, stamp, text
 
-log = logging.getLogger("campus_edge.hub.notify")
+log = logging.getLogger(__name__)
 
 ALERT, SUMMARY, ESCALATION, TEST = "alert", "summary", "escalation", "test"
 SUMMARY_LINES = 30  # lines listed in one summary; keeps it under WeCom's 4096-byte markdown limit
@@ -93,7 +93,7 @@ LEAK_ALIASES = {"no_zero_hour": "continuous_flow"}
 def text_key(alert: Alert) -> str:
     """The message key of an alert's headline: its type's, by reason for leaks, else the generic one."""
     if alert.type == "leak":
-        reason = alert.fields.get("reason")
+        reason = str(alert.fields.get("reason"))
         reason = LEAK_ALIASES.get(reason, reason)
         key = f"notify.leak.{reason}"
         return key if isinstance(reason, str) and has(key) else "notify.leak.other"

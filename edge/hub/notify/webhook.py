@@ -29,7 +29,7 @@ def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool
         "alert_ids": list(notice.alert_ids),
         "snapshot_png": base64.b64encode(notice.snapshot).decode("ascii") if notice.snapshot else None,
     }
-    return [(reveal(cfg["url"]), body)]
+    return [(reveal(cfg["url"]) or "", body)]
 
 
 def parse_response(status: int, body: bytes, retry_after: str | None = None) -> SendResult:

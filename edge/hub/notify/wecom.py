@@ -54,7 +54,7 @@ def image_message(data: bytes) -> dict[str, Any]:
 
 def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool = True) -> list[Request]:
     """The robot requests for one notice: the text, then (if any, and ``images``) the snapshot image."""
-    url = reveal(cfg["url"])
+    url = reveal(cfg["url"]) or ""
     image = fit_image(notice.snapshot, IMAGE_MAX) if notice.snapshot and images else None
     first = notice.alert_ids[0] if notice.alert_ids else 0
     if notice.snapshot and not images:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from edge.hub.cli import UsageError, _config, _journal, _width, parse_day
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip())

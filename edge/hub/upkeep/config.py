@@ -60,7 +60,7 @@ def _check_item(item: dict, path: str, errors: list[str]) -> None:
         if t.get("every_on_hours") and not item.get("relay"):
             errors.append(f"{path}.tasks[{i}].every_on_hours: the item has no `relay` to count on-hours")
     ids = [t.get("id") for t in item.get("tasks") or [] if isinstance(t, dict)]
-    for dup in sorted({i for i in ids if i is not MISSING and ids.count(i) > 1}):
+    for dup in sorted({str(i) for i in ids if i is not MISSING and ids.count(i) > 1}):
         errors.append(f"{path}.tasks: task id {dup!r} appears more than once")
 
 

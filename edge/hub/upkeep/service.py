@@ -326,7 +326,7 @@ def record_service(journal: Journal, cfg: dict[str, Any], item_id: str, task_id:
                         "litres, on_hours, days) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                         (item_id, task_id, now, by[:100], note or "", parts or "", photo_rel,
                          due[0] if due else None, st.litres, st.on_hours, st.days))
-        sid = int(cur.lastrowid)
+        sid = int(cur.lastrowid or 0)
         store.put_baseline(c, item_id, task_id, Baseline(now, u.litres, on_seconds_at(u, now)))
         c.execute("DELETE FROM upkeep_due WHERE item=? AND task=?", (item_id, task_id))
     for a in journal.alerts(types="maintenance_due", device=item_id, state=("new", "acknowledged"),
@@ -388,7 +388,8 @@ def get_repair(journal: Journal, rid: int) -> dict[str, Any]:
 def repairs(journal: Journal, state: str | None = None, since_ms: int | None = None,
             until_ms: int | None = None) -> list[dict[str, Any]]:
     store.open_tables(journal)
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if state == "open":
         where.append("state IN (?,?,?)")
         args += list(store.OPEN_REPAIR)

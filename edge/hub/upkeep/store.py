@@ -74,8 +74,8 @@ def insert_alert(c: sqlite3.Connection, journal: Journal, site: str, node: str, 
     cur = c.execute("INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms) "
                     "VALUES(?,?,?,NULL,?,?,?,?,?)",
                     (site, node, device, ts_ms, etype, json.dumps(fields, ensure_ascii=False), place, ts_ms))
-    alert = Alert(int(cur.lastrowid), site, node, device, etype, ts_ms, None, dict(fields), place, None, NEW,
-                  ts_ms)
+    alert = Alert(int(cur.lastrowid or 0), site, node, device, etype, ts_ms, None, dict(fields), place, None,
+                  NEW, ts_ms)
     Journal._plan(c, alert, planner)
     return alert
 

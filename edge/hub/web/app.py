@@ -43,7 +43,7 @@ from edge.hub.web.auth import LoginThrottle, new_token, same_token
 from edge.hub.web.sse import Broadcaster, frame
 from edge.i18n import DEFAULT_LANGUAGE, LANGUAGES, stamp, text
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "campus_console"
@@ -103,7 +103,8 @@ async def csrf_ok(request: Request) -> bool:
     sent = request.headers.get("x-csrf-token")
     if not sent and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        sent = (await request.form()).get("csrf")
+        field = (await request.form()).get("csrf")
+        sent = field if isinstance(field, str) else None
     return same_token(sent, request.session.get("csrf"))
 
 
@@ -197,7 +198,8 @@ async def login_page(request: Request) -> Response:
     console: Console = request.app.state.console
     lang = language(request, None, console)
     form = await request.form()
-    if not same_token(form.get("csrf"), request.session.get("csrf")):
+    csrf = form.get("csrf")
+    if not same_token(csrf if isinstance(csrf, str) else None, request.session.get("csrf")):
         return render(request, "login.html", 403, message=text("console.csrf", lang), next="")
     name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
     ip = client_ip(request)
@@ -613,6 +615,36 @@ def live_item(item: Any) -> dict[str, Any] | None:
 KEEPALIVE_S = 15.0
 
 
+def render_live(raw: Any, console: Console, user: Any, lang: str, card: Any, csrf: str) -> str | None:
+    """One live update as an SSE frame for this user, or None when it is not for their pages."""
+    item = live_item(raw)
+    if item is None:
+        return None
+
+    def t(key: str, **fields: Any) -> str:
+        return text(key, lang, **fields)
+
+    if item["kind"] == "alert":
+        a: Alert = item["alert"]
+        if not user.may("alerts"):
+            return None
+        v = views.alert_view(a, lang, console.tz, console.hub.journal.actions(a.id))
+        html = card.render(a=v, t=t, csrf=csrf, next="/gate") if v["gate"] and user.may("gate") else ""
+        return frame("alert", json.dumps({"id": v["id"], "type": v["type"], "state": v["state"],
+                                          "gate": v["gate"], "title": v["title"], "html": html},
+                                         ensure_ascii=False))
+    if item["kind"] == "state" and not user.may("appliances"):
+        return None  # relay states are for the pages that show them
+    data = {k: v for k, v in item.items() if isinstance(v, str | int | float | bool | type(None) | dict)}
+    if item["kind"] == "state" and isinstance(item.get("state"), dict):
+        on = item["state"].get("on")
+        if on is not None:
+            data["text"] = t("console.appl.state_on" if on else "console.appl.state_off")
+    if item["kind"] == "status":
+        data["text"] = t("console.nodes.online" if item.get("online") else "console.nodes.offline")
+    return frame(str(item["kind"]), json.dumps(data, ensure_ascii=False, default=str))
+
+
 @guard(None)
 async def events(request: Request) -> Response:
     console: Console = request.app.state.console
@@ -621,32 +653,8 @@ async def events(request: Request) -> Response:
     card = templates.get_template("_alert.html")
     csrf = csrf_token(request)
 
-    def t(key: str, **fields: Any) -> str:
-        return text(key, lang, **fields)
-
     def render_item(raw: Any) -> str | None:
-        item = live_item(raw)
-        if item is None:
-            return None
-        if item["kind"] == "alert":
-            a: Alert = item["alert"]
-            if not user.may("alerts"):
-                return None
-            v = views.alert_view(a, lang, console.tz, console.hub.journal.actions(a.id))
-            html = card.render(a=v, t=t, csrf=csrf, next="/gate") if v["gate"] and user.may("gate") else ""
-            return frame("alert", json.dumps({"id": v["id"], "type": v["type"], "state": v["state"],
-                                              "gate": v["gate"], "title": v["title"], "html": html},
-                                             ensure_ascii=False))
-        if item["kind"] == "state" and not user.may("appliances"):
-            return None  # relay states are for the pages that show them
-        data = {k: v for k, v in item.items() if isinstance(v, str | int | float | bool | type(None) | dict)}
-        if item["kind"] == "state" and isinstance(item.get("state"), dict):
-            on = item["state"].get("on")
-            if on is not None:
-                data["text"] = t("console.appl.state_on" if on else "console.appl.state_off")
-        if item["kind"] == "status":
-            data["text"] = t("console.nodes.online" if item.get("online") else "console.nodes.offline")
-        return frame(str(item["kind"]), json.dumps(data, ensure_ascii=False, default=str))
+        return render_live(raw, console, user, lang, card, csrf)
 
     async def stream():
         try:

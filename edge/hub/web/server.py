@@ -14,7 +14,7 @@ from typing import Any
 
 import uvicorn
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 
 class ConsoleServer:

@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from typing import Any
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 
 class Subscriber:

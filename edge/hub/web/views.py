@@ -27,7 +27,7 @@ from edge.hub.readings import (
 )
 from edge.i18n import clock, has, stamp, text
 
-log = logging.getLogger("campus-edge.hub.web")
+log = logging.getLogger(__name__)
 
 GATE_TYPES = ("fever", "recheck", "unscreened")
 METER_TYPES = ("leak", "after_hours_load")
@@ -107,7 +107,8 @@ def device_id(dev: Any) -> str:
 
 def relays(nodes: Iterable[Any], lang: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every relay grouped by node (the room or building), and every group with its members."""
-    rooms, groups = [], {}
+    rooms: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, Any], Any] = {}
     for n in nodes:
         items = []
         for d in devices_of(n):

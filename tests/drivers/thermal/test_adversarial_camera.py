@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 import yaml
 
-from drivers.thermal import camera as camera_mod
-from drivers.thermal.camera import ThermalCamera
-from drivers.thermal.fields import SCREENING
 from drivers.thermal.sources import ReplaySource
 from edge.config.schema import Obj
+from edge.processors import thermal as camera_mod
+from edge.processors.screening_fields import SCREENING
+from edge.processors.thermal import ThermalCamera
 from tests.conftest import wait_for
-from tests.drivers.thermal.test_camera_device import RecordingContext
+from tests.edge.processors.test_camera_device import RecordingContext
 
 pytestmark = pytest.mark.adversarial
 

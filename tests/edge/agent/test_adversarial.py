@@ -205,7 +205,7 @@ def test_disk_full_degrades_loudly_and_safely_and_recovers(
     assert pin(pin_factory, 17) == 1
     # the meter reports 100 times a second, and fails each time: the log says so a few times, not 500
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    meter = [r for r in errors if r.name == "campus-edge.device.water"]
+    meter = [r for r in errors if r.name == "edge.agent.app.device.water"]
     assert len(meter) <= 10 and len(errors) < 30, f"{len(meter)} meter and {len(errors)} error lines in 5 s"
     freed = time.monotonic()
     filler.unlink()

@@ -166,11 +166,11 @@ def test_messages_the_broker_refuses_stay_in_the_outbox_until_allowed(
     tmp_path: Path, pin_factory, monkeypatch
 ):
     """A PUBACK with an error (ACL, quota) is not delivery: the row is kept and retried."""
-    import edge.agent.app as app
+    import edge.agent.pump as pump
     from edge.broker import Mosquitto
     from tests.conftest import MqttProbe, RunningAgent, agent_config
 
-    monkeypatch.setattr(app, "PARKED_RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(pump, "PARKED_RETRY_SECONDS", 0.5)
     acl = tmp_path / "acl"
     allowed = (
         "topic read #\ntopic write campus/test-site/node-1/+\ntopic write campus/test-site/node-1/open/#\n"

@@ -219,7 +219,7 @@ def test_a_relay_that_cannot_be_driven_is_reported_not_hidden(run_agent, mqtt_pr
     assert action["ok"] is False and action["error"].startswith("relay could not be switched")
     assert ra.agent.rules.counters == {"rule_actions": 0, "rule_errors": 1}
     # the operator's log line, from the message table (zh-CN by default)
-    lines = [r.getMessage() for r in caplog.records if r.name == "campus-edge.rules"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "edge.agent.rules"]
     want = ("联动「burst-closes-valve」未能执行：water-main漏水告警 → water-valve关闭，"
             "原因：relay could not be switched")
     assert any(line.startswith(want) for line in lines), lines

@@ -28,15 +28,15 @@ def test_an_alert_without_its_own_text_is_still_one_line():
 
 
 def test_the_meter_logs_a_leak_as_one_line(caplog):
-    from drivers.metering import MeterPublisher
     from tests.drivers.metering_support import RecordingContext
+    from tests.drivers.test_metering import Publisher
 
     cfg = {"kind": "water_meter", "leak": {"night_window": "02:00-04:00", "bucket_minutes": 15,
                                            "baseline_nights": 28, "min_nights": 7, "mad_factor": 3.0,
                                            "min_excess_lpm": 0.5, "nights": 2, "continuous_hours": 24,
                                            "burst_lpm": 10.0, "burst_minutes": 1.0, "timezone": "UTC"}}
     ctx = RecordingContext("water")
-    pub = MeterPublisher(cfg, ctx)
+    pub = Publisher(cfg, ctx)
     t0 = 1_780_000_000_000
     with caplog.at_level(logging.WARNING):
         for i in range(0, 4):  # 20 L/min for three minutes

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.broker import Mosquitto
-from edge.victoria import VictoriaMetrics
+from tests.support.victoria import VictoriaMetrics
 
 ROOT = Path(__file__).resolve().parents[3]
 SENTINEL_INFO = "campus/zz-test/zz-sentinel/info"

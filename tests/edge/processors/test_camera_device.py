@@ -8,11 +8,11 @@ from dataclasses import replace
 from typing import Any
 
 from drivers.base import Resources
-from drivers.thermal import camera as camera_mod
-from drivers.thermal.camera import ThermalCamera
-from drivers.thermal.fields import SCREENING
 from drivers.thermal.sources import ReplaySource, SourceError
 from edge.config.schema import Obj
+from edge.processors import thermal as camera_mod
+from edge.processors.screening_fields import SCREENING
+from edge.processors.thermal import ThermalCamera
 from simulators import gate_scene as gs
 from tests.conftest import wait_for
 
@@ -123,7 +123,7 @@ def test_a_febrile_glasses_wearer_is_a_recheck_event_not_a_fever(tmp_path):
 
 
 def test_screening_keys_reach_the_pipeline_and_a_bad_blur_table_is_refused():
-    from drivers.thermal.fields import check_screening
+    from edge.processors.screening_fields import check_screening
     from edge.screening import ScreeningConfig
 
     errors: list[str] = []

@@ -1,9 +1,10 @@
 """The thermal camera device: its own thread runs frame source -> screening pipeline -> context.
 
-Every driver (replay, uvc_p2pro, lepton, mlx90640) builds this device with a
-function that opens its frame source, so recorded scenes and real cameras go
-through the same code. The pipeline (edge.screening) is pure; this class only
-moves frames and results:
+A processor: every camera driver (replay, uvc_p2pro, lepton, mlx90640) only
+says how to open its frame source (``DriverSpec.frames``); edge.processors
+builds this device around it, so recorded scenes and real cameras go through
+the same code. The pipeline (edge.screening) is pure; this class only moves
+frames and results:
 
 - ``fever`` events on {base}/{device}/event: track, temp_c, threshold_c,
   uncertainty_c, frames, blackbody, snapshot_png (base64 false-colour PNG of the
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from drivers.base import DeviceContext, RateLimitedLog
-from drivers.thermal.sources import FrameSource, ReplaySource, SourceError
+from drivers.thermal.sources import FrameSource, SourceError
 from edge.screening import Fever, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
 
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
@@ -169,6 +170,7 @@ class ThermalCamera:
                 self.context.log.info("camera back online")
                 self.context.event("camera_online", {})
                 self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+            assert result is not None  # no problem: the pipeline returned
             self._handle(result.events)
 
     def _tick(self) -> None:
@@ -242,7 +244,3 @@ def fever_fields(e: Fever) -> dict[str, Any]:
 def recheck_fields(e: Recheck) -> dict[str, Any]:
     """A recheck: "re-screen this pupil without glasses"; temp_c is the forehead estimate."""
     return _alert_fields(e, reason="eyes_covered", site="forehead")
-
-
-def replay_opener(config: dict[str, Any]) -> Callable[[], FrameSource]:
-    return lambda: ReplaySource(config["path"], config["fps"])
