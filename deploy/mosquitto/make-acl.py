@@ -33,6 +33,8 @@ HEADER = """\
 user bridge
 topic read {root}/#
 topic read $share/+/{root}/#
+# Bridges of one share group tell each other they are up or gone (a peer takes over a dead one's session).
+topic readwrite campus-edge/bridges/#
 
 # Dashboards and Home Assistant: read everything, switch devices; Home Assistant announces itself.
 user operator
@@ -56,6 +58,16 @@ topic read {ha}/status
 """
 
 
+SCHOOL = """
+# the uplink of school {site} (deploy/district/school-uplink.conf): writes only its own site's topics
+user uplink@{site}
+topic write {root}/{site}/#
+"""
+SCHOOL_COMMANDS = """topic read {root}/{site}/+/+/set
+topic read {root}/{site}/group/+/set
+"""
+
+
 def parse_node(text: str) -> tuple[str, str]:
     site, sep, node = text.strip().partition("/")
     if not sep or not ID.fullmatch(site) or not ID.fullmatch(node):
@@ -65,10 +77,15 @@ def parse_node(text: str) -> tuple[str, str]:
     return site, node
 
 
-def render(nodes: list[tuple[str, str]], root: str = "campus", ha: str = "homeassistant") -> str:
+def render(nodes: list[tuple[str, str]], root: str = "campus", ha: str = "homeassistant",
+           schools: list[str] = (), commands: bool = False) -> str:
     out = HEADER.format(root=root, ha=ha)
     for site, node in sorted(set(nodes)):
         out += NODE.format(site=site, node=node, root=root, ha=ha)
+    for site in sorted(set(schools)):  # the district broker: one uplink per school
+        out += SCHOOL.format(site=site, root=root)
+        if commands:
+            out += SCHOOL_COMMANDS.format(site=site, root=root)
     return out
 
 
@@ -78,7 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-f", "--file", help="a file with one SITE/NODE a line (# comments)")
     p.add_argument("--root", default="campus", help="topic root (agent config mqtt.root)")
     p.add_argument("--ha-prefix", default="homeassistant", help="Home Assistant discovery prefix")
+    p.add_argument("--school", action="append", default=[], metavar="SITE",
+                   help="(district broker) a school's uplink, user uplink@SITE; repeatable")
+    p.add_argument("--commands", action="store_true",
+                   help="(district broker) let the uplinks carry the district's commands down")
     args = p.parse_args(argv)
+    bad = [s for s in args.school if not ID.fullmatch(s)]
+    if bad:
+        print(f"make-acl: {bad[0]!r}: expected a site id of [a-z0-9_-]", file=sys.stderr)
+        return 2
     lines = list(args.nodes)
     if args.file:
         with open(args.file, encoding="utf-8") as f:
@@ -88,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"make-acl: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(nodes, args.root, args.ha_prefix))
+    sys.stdout.write(render(nodes, args.root, args.ha_prefix, args.school, args.commands))
     return 0
 
 

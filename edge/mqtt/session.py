@@ -197,6 +197,13 @@ class MqttSession:
         rc, mid = self.client.subscribe([(t, qos) for t in topics])
         return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
 
+    def unsubscribe(self, topics: list[str]) -> int | None:
+        """Drop subscriptions of our session (a bridge taking over a dead peer's session stops its share)."""
+        if not topics:
+            return None
+        rc, mid = self.client.unsubscribe(topics)
+        return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
+
     def publish(
         self,
         topic: str,
@@ -228,8 +235,10 @@ class MqttSession:
         self.client.ack(message.mid, message.qos)
         return True
 
-    def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
-        """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""
+    def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0,
+             end_session: bool = False) -> None:
+        """Publish the final retained messages (e.g. status offline), then disconnect cleanly;
+        end_session: the broker deletes our session (MQTT v5 session expiry 0 on DISCONNECT)."""
         if self.connected:
             for topic, payload, retain in final or []:
                 try:
@@ -237,5 +246,9 @@ class MqttSession:
                     info.wait_for_publish(timeout)
                 except (RuntimeError, ValueError):
                     pass
-        self.client.disconnect()
+        props = None
+        if end_session:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
         self.client.loop_stop()
