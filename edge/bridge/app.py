@@ -87,7 +87,8 @@ class Bridge:
         if self.group and not adopt:  # peers take over our session when this goes out (peers.py)
             will = Will(peers.status_topic(self.group, self.client_id),
                         peers.status_payload(peers.OFFLINE, 0))
-        self.session = MqttSession(cfg["mqtt"], self.client_id, self.inbox, manual_ack=True, will=will)
+        self.session = MqttSession(cfg["mqtt"], self.client_id, self.inbox, manual_ack=True, will=will,
+                                   buffered_reads=True)
         # "site/node" -> device -> kind
         self.kinds: dict[str, dict[str, str]] = self.db.get("bridge", "kinds", {})
         self.kinds.update(kinds or {})

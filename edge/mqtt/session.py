@@ -82,6 +82,37 @@ def set_nodelay(client: mqtt.Client) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class BufferedReadClient(mqtt.Client):
+    """paho reads each packet with three recv() calls (type byte, length bytes, body), each after its own
+    select(): at thousands of messages a second those system calls are most of a receiver's cost (the
+    bridge, issue #15). This client takes what the socket has, 64 KiB at a time, and parses every whole
+    packet in it before it goes back to select(). Packets and their order are unchanged."""
+
+    _rbuf = b""
+    _rpos = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(65536)  # BlockingIOError when nothing is there: paho waits again
+            self._rbuf, self._rpos = data, 0
+            if not data:
+                return data  # connection closed
+        chunk = self._rbuf[self._rpos:self._rpos + bufsize]
+        self._rpos += len(chunk)
+        return chunk
+
+    def _sock_close(self) -> None:
+        self._rbuf, self._rpos = b"", 0  # a new connection starts with an empty buffer
+        super()._sock_close()
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while (rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf)
+               and self._sock is not None):
+            rc = super().loop_read(max_packets)  # whole packets already read: no select() for them
+        return rc
+
+
 class MqttSession:
     def __init__(
         self,
@@ -92,6 +123,7 @@ class MqttSession:
         will: Will | None = None,
         manual_ack: bool = False,
         max_inflight: int = 100,
+        buffered_reads: bool = False,
     ) -> None:
         self.settings = settings
         self.inbox = inbox
@@ -99,7 +131,7 @@ class MqttSession:
         self.connection = 0  # counts successful connects
         self.connected_since_ms: int | None = None
         self.failures = ConnectFailures(log, f"{settings['host']}:{settings['port']}")
-        self.client = mqtt.Client(
+        self.client = (BufferedReadClient if buffered_reads else mqtt.Client)(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv5,
