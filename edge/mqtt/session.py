@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt import _packet
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -82,6 +83,29 @@ def set_nodelay(client: mqtt.Client) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class _SharedTableProperties(Properties):
+    """paho's Properties rebuilds its tables of every property name and type (dicts of ~40 entries) for
+    each object, and decodes an object for every received MQTT v5 PUBLISH: in the bridge's profile that
+    was more than half of paho's thread. This subclass shares the (never modified) tables between
+    objects of a packet type; decoding and the attributes set are paho's own."""
+
+    _tables: dict[int, tuple[Any, Any, Any]] = {}
+
+    def __init__(self, packetType: int) -> None:  # noqa: N803 (paho's name)
+        tables = self._tables.get(packetType)
+        if tables is None:
+            proto = Properties(packetType)
+            tables = self._tables[packetType] = (proto.types, proto.names, proto.properties)
+        object.__setattr__(self, "packetType", packetType)
+        object.__setattr__(self, "types", tables[0])
+        object.__setattr__(self, "names", tables[1])
+        object.__setattr__(self, "properties", tables[2])
+
+    def clear(self) -> None:
+        if len(self.__dict__) > 4:  # unpack() clears first; a new object has only the four tables
+            super().clear()
+
+
 class BufferedReadClient(mqtt.Client):
     """paho reads each packet with three recv() calls (type byte, length bytes, body), each after its own
     select(): at thousands of messages a second those system calls are most of a receiver's cost (the
@@ -90,6 +114,12 @@ class BufferedReadClient(mqtt.Client):
 
     _rbuf = b""
     _rpos = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # paho.mqtt._packet decodes received packets (PUBLISH, CONNACK, SUBACK...) with this name; the
+        # subclass behaves the same, only faster
+        _packet.Properties = _SharedTableProperties
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rpos >= len(self._rbuf):
@@ -104,6 +134,20 @@ class BufferedReadClient(mqtt.Client):
     def _sock_close(self) -> None:
         self._rbuf, self._rpos = b"", 0  # a new connection starts with an empty buffer
         super()._sock_close()
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        # paho matches every message against the per-topic callbacks (message_callback_add) first, with
+        # a recursive generator; with none registered (MqttSession registers none) straight to on_message
+        if self._on_message_filtered._root._children or self.on_message is None:
+            super()._handle_on_message(message)
+            return
+        with self._in_callback_mutex:
+            try:
+                self.on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         rc = super().loop_read(max_packets)
