@@ -51,7 +51,8 @@ def shipped_broker_conf(template: Path, d: Path, acl: str, passwd: Path, certs: 
         "/etc/mosquitto/certs/": f"{certs}/", "listener 1883 127.0.0.1\n": f"listener {plain} 127.0.0.1\n",
         "listener 8883\n": f"listener {tls} 127.0.0.1\n"}, template.name)
     # what Debian's own mosquitto.conf adds (persistence and its place); run as ourselves
-    return conf + f"\npersistence true\npersistence_location {d}/\nuser {getpass.getuser()}\nlog_dest stderr\n"
+    return conf + (f"\npersistence true\npersistence_location {d}/\nuser {getpass.getuser()}\n"
+                   "log_dest stderr\n")
 
 
 def acl(*args: str) -> str:
@@ -147,9 +148,10 @@ class Publisher:
             self.clients[node] = c
         self.sent = 0
 
-    def reading(self, node: str, device: str, seq: int) -> None:
+    def reading(self, node: str, device: str, seq: int) -> Any:
         payload = {"ts": T0 + seq * 1000, "seq": seq, "values": {"energy_kwh": seq / 10}}
-        info = self.clients[node].publish(f"campus/{node}/{device}/telemetry", self.json.dumps(payload), qos=1)
+        topic = f"campus/{node}/{device}/telemetry"
+        info = self.clients[node].publish(topic, self.json.dumps(payload), qos=1)
         self.sent += 1
         return info
 

@@ -4,6 +4,9 @@ Mosquittos, the district's bridges as processes and VictoriaMetrics. Readings ar
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -117,3 +120,65 @@ def test_a_killed_bridge_in_the_group_withholds_nothing(district, tmp_path, brid
         pub.close()
     finally:
         vm.kill()
+
+
+# -- the shipped scripts, without brokers ----------------------------------------------------------------
+UPLINK = Path(__file__).resolve().parents[3] / "deploy" / "district" / "make-uplink.py"
+
+
+def make_uplink(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(UPLINK), *args], capture_output=True, text=True, timeout=30)
+
+
+def test_make_uplink_fills_every_value_and_sends_no_command_down_by_default():
+    out = make_uplink("mh-primary", "district.edu.example:8883", "--password", "s3cret").stdout
+    lines = [ln for ln in out.splitlines() if ln and not ln.startswith("#")]
+    assert "topic campus/mh-primary/# out 1" in lines
+    assert not [ln for ln in lines if " in " in ln or ln.endswith(" both 1")]
+    for line in ("address district.edu.example:8883", "remote_username uplink@mh-primary",
+                 "bridge_protocol_version mqttv50", "cleansession false", "bridge_insecure false",
+                 "max_queued_messages 2000000", "max_queued_bytes 536870912"):
+        assert line in lines
+    assert not [ln for ln in lines if re.search(r"@[A-Z_]+@", ln)]  # no placeholder left
+    with_commands = make_uplink("mh-primary", "d:8883", "--password", "x", "--commands").stdout
+    assert "\ntopic campus/mh-primary/+/+/set in 1\n" in with_commands
+    assert "\ntopic campus/mh-primary/group/+/set in 1\n" in with_commands
+
+
+@pytest.mark.parametrize("args, error", [
+    (["Mh Primary", "d:8883", "--password", "x"], "site 'Mh Primary'"),
+    (["mh", "district.edu.example", "--password", "x"], "expected host:port"),
+    (["mh", "d:8883"], "password must be non-empty"),
+    (["mh", "d:8883", "--password", "two words"], "password must be non-empty"),
+])
+def test_make_uplink_refuses_bad_values(args, error):
+    r = make_uplink(*args)
+    assert r.returncode == 2 and error in r.stderr and not r.stdout
+
+
+def test_district_acl_keeps_each_school_to_its_own_site(district):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from tests.support.district import password
+
+    seen: list[str] = []
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="watcher", protocol=mqtt.MQTTv5)
+    watcher.username_pw_set("bridge", password("bridge"))
+    watcher.on_message = lambda c, u, m: seen.append(m.topic)
+    watcher.connect("127.0.0.1", district.district_port)
+    watcher.loop_start()
+    watcher.subscribe("campus/#", qos=1)
+    school = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rogue", protocol=mqtt.MQTTv5)
+    school.username_pw_set("uplink@s1", password("uplink@s1"))
+    school.connect("127.0.0.1", district.district_port)
+    school.loop_start()
+    time.sleep(0.5)
+    for topic in ("campus/s2/node-0/m0/telemetry", "campus/s2/node-0/info", "campus/s1/node-0/m0/telemetry"):
+        school.publish(topic, b'{"ts": 1764000000000, "seq": 1, "values": {"energy_kwh": 1}}', qos=1)
+    wait_for(lambda: "campus/s1/node-0/m0/telemetry" in seen, 10, "the school's own reading")
+    time.sleep(0.5)
+    assert [t for t in seen if not t.startswith("campus-edge")] == ["campus/s1/node-0/m0/telemetry"]
+    for c in (school, watcher):
+        c.disconnect()
+        c.loop_stop()
