@@ -1,7 +1,8 @@
 """A TCP forwarder the test controls: the WAN between a school's broker and the district's.
 
-``cut()`` drops every open connection and refuses new ones (each is accepted and closed at once, as a
-dead link looks to a bridge reconnecting); ``restore()`` forwards again. Threads, blocking sockets.
+``cut()`` drops every open connection and stops listening, so reconnect attempts are refused (as when the
+district's address cannot be reached); ``restore()`` listens on the same port and forwards again.
+Threads, blocking sockets.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ class TcpProxy:
         self.up.set()
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
-        self._server = socket.create_server((host, self.port))
         self._closed = False
         self.accepted = 0
-        threading.Thread(target=self._accept, name="tcpproxy-accept", daemon=True).start()
+        self._listen()
 
-    def _accept(self) -> None:
+    def _listen(self) -> None:
+        self._server = socket.create_server((self.host, self.port))  # SO_REUSEADDR: the same port again
+        threading.Thread(target=self._accept, args=(self._server,), name="tcpproxy-accept",
+                         daemon=True).start()
+
+    def _accept(self, server: socket.socket) -> None:
         while not self._closed:
             try:
-                client, _ = self._server.accept()
+                client, _ = server.accept()
             except OSError:
                 return
             self.accepted += 1
@@ -65,6 +70,8 @@ class TcpProxy:
         s.close()
 
     def cut(self) -> None:
+        if self.up.is_set():
+            self._server.close()
         self.up.clear()
         with self._lock:
             sockets = list(self._open)
@@ -72,9 +79,10 @@ class TcpProxy:
             self._drop(s)
 
     def restore(self) -> None:
+        if not self.up.is_set():
+            self._listen()
         self.up.set()
 
     def close(self) -> None:
         self._closed = True
         self.cut()
-        self._server.close()
