@@ -10,6 +10,11 @@ certificates and ``use_identity_as_username``, the certificate's CN). Its block 
 ``pattern`` lines substitute only the whole user name (%u) or client id (%c), so a pattern cannot keep
 ``classroom-301`` of one school out of another school's ``classroom-301``: hence explicit blocks.
 
+On the district's broker (deploy/district/district.conf) give the schools instead:
+``make-acl.py --school mh-primary --school xs-middle`` (each uplink, user ``uplink@{site}``, writes only its
+own site's topics; ``--commands`` lets it read the site's commands). Bridges of one share group also
+publish their state under ``campus-edge/bridges/`` (edge/bridge/peers.py).
+
 With no node given, the file holds the bridge's and the operator's rights only (deploy/mosquitto/campus.acl,
 kept current by a test); nodes are then refused everything until their blocks are added. After changing
 the file: ``systemctl reload mosquitto`` (SIGHUP re-reads the ACL and password files).
