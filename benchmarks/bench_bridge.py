@@ -10,7 +10,8 @@ one process per device, QoS 1) goes to
 - mosquitto_sub -q 1 subscribed to the same topics: the ceiling (a client that only receives);
 and separately a naive loop (paho on_message -> one influxdb-client synchronous write per message) gets
 --naive messages. Backlog: the database is stopped, --messages more are published and buffered on disk,
-the database comes back and the drain is timed. Figures are medians over --runs.
+the database comes back and the drain is timed. Two bridges in one share group get the same stream
+(--messages, checked: exactly one point per message). Figures are medians over --runs.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def wait_count(vm: VictoriaMetrics, site: str, n: int, timeout: float = 300, rss
     raise TimeoutError(f"{site}: fewer than {n} points after {timeout} s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -105,7 +112,8 @@ def publish_info(broker: Mosquitto, site: str, devices: int) -> None:
                     f"campus/{site}/node-1/info", "-m", json.dumps(info)], check=True)
 
 
-def start_bridge(broker: Mosquitto, vm: VictoriaMetrics, workdir: Path, name: str) -> subprocess.Popen:
+def start_bridge(broker: Mosquitto, vm: VictoriaMetrics, workdir: Path, name: str,
+                 group: str | None = None) -> subprocess.Popen:
     cfg = {
         # session_expiry 0: a finished run's bridge must not keep a session that the broker then fills
         "mqtt": {"host": broker.host, "port": broker.port, "client_id": f"bench-{name}", "session_expiry": 0},
@@ -115,6 +123,8 @@ def start_bridge(broker: Mosquitto, vm: VictoriaMetrics, workdir: Path, name: st
         "retry": {"min_seconds": 0.2, "max_seconds": 0.5},
         "status_seconds": 5,
     }
+    if group:
+        cfg["share_group"] = group
     path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -136,12 +146,15 @@ def wait_subscribed(broker: Mosquitto, vm: VictoriaMetrics, site: str) -> None:
     raise TimeoutError("the bridge did not start writing")
 
 
-def ingest_run(broker, vm, workdir, run: int, n: int, devices: int) -> dict[str, float]:
-    site = f"ingest-{run}"
+def ingest_run(broker, vm, workdir, run: int, n: int, devices: int, bridges: int = 1) -> dict[str, float]:
+    site = f"ingest{bridges}-{run}"
     publish_info(broker, site, devices)
-    bridge = start_bridge(broker, vm, workdir, f"ingest-{run}")
+    group = f"bench{run}" if bridges > 1 else None
+    procs = [start_bridge(broker, vm, workdir, f"{site}-{i}", group) for i in range(bridges)]
+    bridge = procs[0]
     try:
         wait_subscribed(broker, vm, site)
+        time.sleep(1.0 if bridges > 1 else 0)  # every member subscribed
         files = stream_files(workdir, site, devices, n)
         total = n // devices * devices
         sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", "1", "-C", str(total),
@@ -153,13 +166,20 @@ def ingest_run(broker, vm, workdir, run: int, n: int, devices: int) -> dict[str,
         pub.start()
         sub.wait(300)
         t_sub = time.monotonic()
+        cpu0 = [cpu_seconds(b.pid) for b in procs]
         t_bridge = wait_count(vm, site, total + 1, rss=rss, pid=bridge.pid)
+        cpu = sum(cpu_seconds(b.pid) for b in procs) - sum(cpu0)
         pub.join()
+        got = vm_count(vm, site)
+        if got != total + 1:  # VictoriaMetrics keeps every sample sent: more is a message written twice
+            raise AssertionError(f"{site}: {got} points in the database for {total + 1} messages")
         return {"bridge": total / (t_bridge - t0), "ceiling": total / (t_sub - t0),
+                "cpu_ms_per_1000": cpu * 1000 / total * 1000,
                 "rss_max_mb": max(rss) / 1024, "rss_median_mb": statistics.median(rss) / 1024}
     finally:
-        bridge.terminate()
-        bridge.wait(30)
+        for b in procs:
+            b.terminate()
+            b.wait(30)
 
 
 def naive_run(broker, vm, workdir, run: int, n: int) -> float:
@@ -244,12 +264,14 @@ def main() -> None:
         broker.start()
         vm = VictoriaMetrics(workdir / "vm").start()
         try:
-            ingest, naive, drain = [], [], []
+            ingest, ingest2, naive, drain = [], [], [], []
             for run in range(args.runs):
                 ingest.append(ingest_run(broker, vm, workdir, run, args.messages, args.devices))
+                ingest2.append(ingest_run(broker, vm, workdir, run, args.messages, args.devices, bridges=2))
                 naive.append(naive_run(broker, vm, workdir, run, args.naive))
                 drain.append(drain_run(broker, vm, workdir, run, args.messages, args.devices))
-                print(f"run {run + 1}: bridge {ingest[-1]['bridge']:.0f} msg/s, mosquitto_sub "
+                print(f"run {run + 1}: bridge {ingest[-1]['bridge']:.0f} msg/s, two bridges "
+                      f"{ingest2[-1]['bridge']:.0f} msg/s, mosquitto_sub "
                       f"{ingest[-1]['ceiling']:.0f} msg/s, naive {naive[-1]:.0f} msg/s, drain "
                       f"{drain[-1]['drain']:.0f} points/s, RSS max {ingest[-1]['rss_max_mb']:.0f} MB",
                       flush=True)
@@ -265,6 +287,13 @@ def main() -> None:
           f"naive loop {args.naive} messages):")
     print(f"  sustained ingest, bridge -> database : {b:8.0f} msg/s")
     print(f"  mosquitto_sub, same stream (ceiling) : {c:8.0f} msg/s   bridge/ceiling = {b / c:.2f}")
+    b2 = med(ingest2, "bridge")
+    print(f"  two bridges, one share group         : {b2:8.0f} msg/s   two/one = {b2 / b:.2f}x "
+          f"(mosquitto_sub in that run {med(ingest2, 'ceiling'):.0f} msg/s)")
+    cpu1 = med(ingest, 'cpu_ms_per_1000')
+    print(f"  bridge CPU per 1000 messages         : one {cpu1:.0f} ms, two together "
+          f"{med(ingest2, 'cpu_ms_per_1000'):.0f} ms (the rate one core allows: "
+          f"{1e6 / cpu1:.0f} msg/s per bridge)")
     print(f"  naive paho + 1 write per message     : {nv:8.0f} msg/s   bridge/naive = {b / nv:.1f}x")
     print(f"  backlog into the disk buffer (db down): {med(drain, 'buffer_in'):7.0f} msg/s")
     print(f"  backlog drain after the outage       : {med(drain, 'drain'):8.0f} points/s "

@@ -10,6 +10,11 @@ certificates and ``use_identity_as_username``, the certificate's CN). Its block 
 ``pattern`` lines substitute only the whole user name (%u) or client id (%c), so a pattern cannot keep
 ``classroom-301`` of one school out of another school's ``classroom-301``: hence explicit blocks.
 
+On the district's broker (deploy/district/district.conf) give the schools instead:
+``make-acl.py --school mh-primary --school xs-middle`` (each uplink, user ``uplink@{site}``, writes only its
+own site's topics; ``--commands`` lets it read the site's commands). Bridges of one share group also
+publish their state under ``campus-edge/bridges/`` (edge/bridge/peers.py).
+
 With no node given, the file holds the bridge's and the operator's rights only (deploy/mosquitto/campus.acl,
 kept current by a test); nodes are then refused everything until their blocks are added. After changing
 the file: ``systemctl reload mosquitto`` (SIGHUP re-reads the ACL and password files).
@@ -33,6 +38,8 @@ HEADER = """\
 user bridge
 topic read {root}/#
 topic read $share/+/{root}/#
+# Bridges of one share group tell each other they are up or gone (a peer takes over a dead one's session).
+topic readwrite campus-edge/bridges/#
 
 # Dashboards and Home Assistant: read everything, switch devices; Home Assistant announces itself.
 user operator
@@ -56,6 +63,16 @@ topic read {ha}/status
 """
 
 
+SCHOOL = """
+# the uplink of school {site} (deploy/district/school-uplink.conf): writes only its own site's topics
+user uplink@{site}
+topic write {root}/{site}/#
+"""
+SCHOOL_COMMANDS = """topic read {root}/{site}/+/+/set
+topic read {root}/{site}/group/+/set
+"""
+
+
 def parse_node(text: str) -> tuple[str, str]:
     site, sep, node = text.strip().partition("/")
     if not sep or not ID.fullmatch(site) or not ID.fullmatch(node):
@@ -65,10 +82,15 @@ def parse_node(text: str) -> tuple[str, str]:
     return site, node
 
 
-def render(nodes: list[tuple[str, str]], root: str = "campus", ha: str = "homeassistant") -> str:
+def render(nodes: list[tuple[str, str]], root: str = "campus", ha: str = "homeassistant",
+           schools: list[str] = (), commands: bool = False) -> str:
     out = HEADER.format(root=root, ha=ha)
     for site, node in sorted(set(nodes)):
         out += NODE.format(site=site, node=node, root=root, ha=ha)
+    for site in sorted(set(schools)):  # the district broker: one uplink per school
+        out += SCHOOL.format(site=site, root=root)
+        if commands:
+            out += SCHOOL_COMMANDS.format(site=site, root=root)
     return out
 
 
@@ -78,7 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-f", "--file", help="a file with one SITE/NODE a line (# comments)")
     p.add_argument("--root", default="campus", help="topic root (agent config mqtt.root)")
     p.add_argument("--ha-prefix", default="homeassistant", help="Home Assistant discovery prefix")
+    p.add_argument("--school", action="append", default=[], metavar="SITE",
+                   help="(district broker) a school's uplink, user uplink@SITE; repeatable")
+    p.add_argument("--commands", action="store_true",
+                   help="(district broker) let the uplinks carry the district's commands down")
     args = p.parse_args(argv)
+    bad = [s for s in args.school if not ID.fullmatch(s)]
+    if bad:
+        print(f"make-acl: {bad[0]!r}: expected a site id of [a-z0-9_-]", file=sys.stderr)
+        return 2
     lines = list(args.nodes)
     if args.file:
         with open(args.file, encoding="utf-8") as f:
@@ -88,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"make-acl: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(render(nodes, args.root, args.ha_prefix))
+    sys.stdout.write(render(nodes, args.root, args.ha_prefix, args.school, args.commands))
     return 0
 
 

@@ -17,10 +17,15 @@ Telemetry of a device whose kind is not known yet (the node's retained info has
 not arrived) is held, unacknowledged, for ``info_wait_seconds``; then it is
 written with kind ``unknown``. Kinds are kept in the buffer's SQLite file, so
 a restarted bridge knows them before the retained info arrives again.
+
+In a share group, bridges watch each other's retained state and a live one takes over a dead one's
+session (edge/bridge/peers.py): a second Bridge in ``adopt`` mode, in a thread of the live bridge's process,
+with the dead bridge's client id, its own buffer file and no subscriptions.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from edge.bridge import decode
+from edge.bridge import decode, peers
 from edge.bridge.buffer import DiskBuffer
 from edge.bridge.config import client_id_for
 from edge.bridge.decode import BadMessage, Telemetry
@@ -38,8 +43,9 @@ from edge.bridge.lineproto import Point
 from edge.bridge.sinks import Sink, SinkRejected, SinkUnavailable, make_sink
 from edge.heartbeat import Heartbeats
 from edge.mqtt.payloads import printable
-from edge.mqtt.session import Connected, Disconnected, Message, MqttSession
+from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Will
 from edge.mqtt.topics import DataTopic, parse_data_topic
+from edge.sdnotify import Notifier
 from edge.store.db import Database
 from edge.watchdog import Watchdog, bridge_status
 
@@ -53,6 +59,8 @@ MAX_HELD = 8
 DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
 REFUSED_LOG_SECONDS = 10.0  # at most one "dropped values" line this often
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
+ADOPT_IDLE_SECONDS = 1.0  # a taken-over session is done when nothing came for this long (all acknowledged)
+ADOPT_RETRY_SECONDS = 5.0  # after a takeover that did not finish (the peer came back, the broker went)
 
 
 @dataclass
@@ -64,16 +72,32 @@ class Held:
 
 
 class Bridge:
-    def __init__(self, cfg: dict[str, Any], sink: Sink | None = None) -> None:
+    def __init__(self, cfg: dict[str, Any], sink: Sink | None = None, adopt: str | None = None,
+                 kinds: dict[str, dict[str, str]] | None = None) -> None:
+        """adopt: take over the session of the dead peer with this client id (peers.py), then end."""
         self.cfg = cfg
         self.root = cfg["mqtt"]["root"]
+        self.adopt = adopt
+        self.client_id = adopt or client_id_for(cfg)
+        self.group = cfg["share_group"]
         self.db = Database(cfg["storage"]["path"])
         self.buffer = DiskBuffer(self.db, cfg["storage"]["max_points"])
         self.sink = sink or make_sink(cfg["sink"])
         self.inbox: queue.Queue = queue.Queue()
-        self.session = MqttSession(cfg["mqtt"], client_id_for(cfg), self.inbox, manual_ack=True)
+        will = None
+        if self.group and not adopt:  # peers take over our session when this goes out (peers.py)
+            will = Will(peers.status_topic(self.group, self.client_id),
+                        peers.status_payload(peers.OFFLINE, 0))
+        self.session = MqttSession(cfg["mqtt"], self.client_id, self.inbox, manual_ack=True, will=will,
+                                   buffered_reads=True)
         # "site/node" -> device -> kind
         self.kinds: dict[str, dict[str, str]] = self.db.get("bridge", "kinds", {})
+        self.kinds.update(kinds or {})
+        self.peer_states: dict[str, str | None] = {}
+        self.adoptions: dict[str, tuple[Bridge, threading.Thread]] = {}
+        self.adopt_retry_at: dict[str, float] = {}
+        self.unsubscribed_at: float | None = None  # adopt mode: when the peer's subscriptions were dropped
+        self.adopted = False  # adopt mode: the peer's session was emptied and ended
         self.held: deque[Held] = deque()
         self.batch: list[Point] = []
         self.batch_msgs: list[Message] = []
@@ -88,7 +112,8 @@ class Bridge:
         self._stop = threading.Event()
         self.ready = threading.Event()
         self._next_status = time.monotonic() + cfg["status_seconds"]
-        self.watchdog = Watchdog(Heartbeats())  # systemd: READY, WATCHDOG while this loop turns, STATUS
+        # systemd: READY, WATCHDOG while this loop turns, STATUS (a takeover thread must not ping for us)
+        self.watchdog = Watchdog(Heartbeats(), Notifier({}) if adopt else None)
         self._refused_log_at = 0.0
         self._refused_since_log = 0
 
@@ -104,6 +129,8 @@ class Bridge:
                 try:
                     self._drain_inbox()
                     self._tick()
+                    if self.adopt and self._adoption_done():
+                        break
                     self.watchdog.tick(lambda: bridge_status(self))
                 except Exception:  # e.g. the buffer's disk is full: nothing was acknowledged; go on
                     self.counters["errors"] += 1
@@ -121,14 +148,25 @@ class Bridge:
         self._drain_inbox(timeout=0)
         self._flush()  # held telemetry stays unacknowledged: the broker gives it to us (or a peer) again
         self._status()
-        self.session.stop()
+        for adopter, thread in list(self.adoptions.values()):
+            adopter.stop()
+            thread.join(10)
+        final = []
+        if self.adopt and self.adopted:  # the peer's state is cleared: nobody takes this session over again
+            final = [(peers.status_topic(self.group, self.adopt), b"", True)]
+        elif self.group and not self.adopt:  # a clean stop sends no will: say it, so a peer takes over
+            final = [(peers.status_topic(self.group, self.client_id),
+                      peers.status_payload(peers.OFFLINE, int(time.time() * 1000)), True)]
+        # a taken-over session ends with us; our own lives on (the broker queues for us while we are away)
+        self.session.stop(final, end_session=bool(self.adopt))
         self.sink.close()
         self.db.close()
 
     def subscriptions(self) -> list[str]:
-        share = f"$share/{self.cfg['share_group']}/" if self.cfg["share_group"] else ""
+        share = f"$share/{self.group}/" if self.group else ""
         data = [f"{share}{self.root}/+/+/+/{leaf}" for leaf in ("telemetry", "event", "state")]
-        return [f"{self.root}/+/+/info", *data]  # every bridge needs every node's info: not shared
+        watch = [peers.status_filter(self.group)] if self.group else []
+        return [f"{self.root}/+/+/info", *data, *watch]  # every bridge needs every node's info: not shared
 
     # -- main loop --------------------------------------------------------------
     def _drain_inbox(self, timeout: float | None = None) -> None:
@@ -167,6 +205,8 @@ class Bridge:
         self._release_held(now)
         if len(self.buffer) and now >= self.retry_at:
             self._drain_buffer()
+        if self.group and not self.adopt:
+            self._watch_peers(now)
         if now >= self._next_status:
             self._next_status = now + self.cfg["status_seconds"]
             self._status()
@@ -177,15 +217,29 @@ class Bridge:
             self.last_message = time.monotonic()
             self._on_message(item)
         elif isinstance(item, Connected):
+            if self.adopt:
+                self._adopt_connected(item.session_present)
+                return
             log.info("connected to %s:%s (broker kept our session: %s)", self.cfg["mqtt"]["host"],
                      self.cfg["mqtt"]["port"], item.session_present)
             self.session.subscribe(self.subscriptions(), qos=1)
+            if self.group:
+                self.session.publish(peers.status_topic(self.group, self.client_id),
+                                     peers.status_payload(peers.ONLINE, int(time.time() * 1000)), retain=True)
         elif isinstance(item, Disconnected):
             log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
             self._flush()  # stored now; not acknowledged (old connection): the re-sent copies overwrite
+            if self.adopt:  # the peer came back (it took its session from us) or the broker went: stop here
+                log.warning("takeover of %s's session interrupted; what was not acknowledged stays in it",
+                            self.adopt)
+                self._stop.set()
 
     def _on_message(self, msg: Message) -> None:
         try:
+            if msg.topic.startswith(peers.STATUS_ROOT + "/"):
+                self._on_peer_state(msg)
+                self._ack(msg)
+                return
             if msg.topic.endswith("/info"):
                 self._on_info(msg)
                 self._ack(msg)
@@ -222,6 +276,65 @@ class Bridge:
             self.counters["errors"] += 1
             log.exception("unexpected error handling a message on %s", printable(msg.topic))
             self._ack(msg)
+
+    # -- peers of the share group (peers.py) -----------------------------------------
+    def _on_peer_state(self, msg: Message) -> None:
+        parsed = peers.parse_status(msg.topic, msg.payload, self.group or "")
+        if parsed is None or parsed[0] == self.client_id:
+            return
+        peer, state = parsed
+        if self.peer_states.get(peer) != state:
+            log.info("bridge %s of group %s: %s", peer, self.group, state or "taken over")
+        self.peer_states[peer] = state
+        self.adopt_retry_at.pop(peer, None)
+
+    def _watch_peers(self, now: float) -> None:
+        for peer, (adopter, thread) in list(self.adoptions.items()):
+            if not thread.is_alive():
+                del self.adoptions[peer]
+                self.counters["taken_over_messages"] += adopter.counters.get("received", 0)
+                if adopter.adopted:
+                    self.counters["takeovers"] += 1
+                    self.peer_states[peer] = None
+                else:
+                    self.adopt_retry_at[peer] = now + ADOPT_RETRY_SECONDS
+        if not self.session.connected:
+            return
+        for peer in list(self.peer_states):
+            if (peer not in self.adoptions and now >= self.adopt_retry_at.get(peer, 0.0)
+                    and peers.should_adopt(peer, self.peer_states, self.client_id)):
+                self._start_adoption(peer)
+
+    def _start_adoption(self, peer: str) -> None:
+        log.warning("bridge %s of group %s is gone: taking over its session so its share is written now",
+                    peer, self.group)
+        cfg = copy.deepcopy(self.cfg)
+        cfg["storage"]["path"] = f"{self.cfg['storage']['path']}.takeover-{peer}"
+        adopter = Bridge(cfg, adopt=peer, kinds=copy.deepcopy(self.kinds))
+        thread = threading.Thread(target=adopter.run, name=f"takeover-{peer}", daemon=True)
+        self.adoptions[peer] = (adopter, thread)
+        thread.start()
+
+    def _adopt_connected(self, session_present: bool) -> None:
+        if not session_present:  # nothing to take over (a peer or the broker ended it already)
+            log.info("bridge %s had no session left to take over", self.adopt)
+            self.adopted = True
+            self._stop.set()
+            return
+        # the broker stops handing this session a share; what it queued or left unacknowledged still comes
+        self.session.unsubscribe(self.subscriptions())
+        self.unsubscribed_at = time.monotonic()
+
+    def _adoption_done(self) -> bool:
+        now = time.monotonic()
+        if (self.unsubscribed_at is None or not self.session.connected or self.batch or self.held
+                or len(self.buffer) or now < self.unsubscribed_at + ADOPT_IDLE_SECONDS
+                or now < self.last_message + ADOPT_IDLE_SECONDS):
+            return False
+        self.adopted = True
+        log.warning("took over bridge %s's session: %d message(s) written; the group shares the stream "
+                    "without it now", self.adopt, self.counters.get("received", 0))
+        return True
 
     def _refused(self, topic: str, names: tuple[str, ...]) -> None:
         """Values dropped from a message that was otherwise written: counted, and logged at most every

@@ -58,7 +58,7 @@ def parse_object(payload: bytes, max_bytes: int) -> dict[str, Any]:
     if len(payload) > max_bytes:
         raise BadMessage(f"payload is {len(payload)} bytes; the limit is {max_bytes}")
     try:
-        obj = json.loads(payload)
+        obj = json.loads(payload.decode("utf-8"))  # bytes would make json sniff the encoding each time
     except UnicodeDecodeError:
         raise BadMessage("payload is not UTF-8") from None
     except ValueError as exc:

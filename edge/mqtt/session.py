@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt import _packet
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -117,6 +118,80 @@ def small_receive_buffer(client: mqtt.Client, size: int = 32 * 1024) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
+class _SharedTableProperties(Properties):
+    """paho's Properties rebuilds its tables of every property name and type (dicts of ~40 entries) for
+    each object, and decodes an object for every received MQTT v5 PUBLISH: in the bridge's profile that
+    was more than half of paho's thread. This subclass shares the (never modified) tables between
+    objects of a packet type; decoding and the attributes set are paho's own."""
+
+    _tables: dict[int, tuple[Any, Any, Any]] = {}
+
+    def __init__(self, packetType: int) -> None:  # noqa: N803 (paho's name)
+        tables = self._tables.get(packetType)
+        if tables is None:
+            proto = Properties(packetType)
+            tables = self._tables[packetType] = (proto.types, proto.names, proto.properties)
+        object.__setattr__(self, "packetType", packetType)
+        object.__setattr__(self, "types", tables[0])
+        object.__setattr__(self, "names", tables[1])
+        object.__setattr__(self, "properties", tables[2])
+
+    def clear(self) -> None:
+        if len(self.__dict__) > 4:  # unpack() clears first; a new object has only the four tables
+            super().clear()
+
+
+class BufferedReadClient(mqtt.Client):
+    """paho reads each packet with three recv() calls (type byte, length bytes, body), each after its own
+    select(): at thousands of messages a second those system calls are most of a receiver's cost (the
+    bridge, issue #15). This client takes what the socket has, 64 KiB at a time, and parses every whole
+    packet in it before it goes back to select(). Packets and their order are unchanged."""
+
+    _rbuf = b""
+    _rpos = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # paho.mqtt._packet decodes received packets (PUBLISH, CONNACK, SUBACK...) with this name; the
+        # subclass behaves the same, only faster
+        _packet.Properties = _SharedTableProperties  # type: ignore[misc]
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(65536)  # BlockingIOError when nothing is there: paho waits again
+            self._rbuf, self._rpos = data, 0
+            if not data:
+                return data  # connection closed
+        chunk = self._rbuf[self._rpos:self._rpos + bufsize]
+        self._rpos += len(chunk)
+        return chunk
+
+    def _sock_close(self) -> None:
+        self._rbuf, self._rpos = b"", 0  # a new connection starts with an empty buffer
+        super()._sock_close()
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        # paho matches every message against the per-topic callbacks (message_callback_add) first, with
+        # a recursive generator; with none registered (MqttSession registers none) straight to on_message
+        if self._on_message_filtered._root._children or self.on_message is None:
+            super()._handle_on_message(message)
+            return
+        with self._in_callback_mutex:
+            try:
+                self.on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        while (rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf)
+               and self._sock is not None):
+            rc = super().loop_read(max_packets)  # whole packets already read: no select() for them
+        return rc
+
+
 class MqttSession:
     def __init__(
         self,
@@ -131,6 +206,7 @@ class MqttSession:
         receive_maximum: int | None = None,
         max_waiting: int = 500,
         qos0_wait: float = 0.2,
+        buffered_reads: bool = False,
     ) -> None:
         self.settings = settings
         self.inbox = inbox
@@ -143,7 +219,7 @@ class MqttSession:
         self.connection = 0  # counts successful connects
         self.connected_since_ms: int | None = None
         self.failures = ConnectFailures(log, f"{settings['host']}:{settings['port']}")
-        self.client = mqtt.Client(
+        self.client = (BufferedReadClient if buffered_reads else mqtt.Client)(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=mqtt.MQTTv5,
@@ -265,6 +341,13 @@ class MqttSession:
         rc, mid = self.client.subscribe([(t, qos) for t in topics])
         return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
 
+    def unsubscribe(self, topics: list[str]) -> int | None:
+        """Drop subscriptions of our session (a bridge taking over a dead peer's session stops its share)."""
+        if not topics:
+            return None
+        rc, mid = self.client.unsubscribe(topics)
+        return mid if rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
+
     def publish(
         self,
         topic: str,
@@ -296,8 +379,10 @@ class MqttSession:
         self.client.ack(message.mid, message.qos)
         return True
 
-    def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0) -> None:
-        """Publish the final retained messages (e.g. status offline), then disconnect cleanly."""
+    def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0,
+             end_session: bool = False) -> None:
+        """Publish the final retained messages (e.g. status offline), then disconnect cleanly;
+        end_session: the broker deletes our session (MQTT v5 session expiry 0 on DISCONNECT)."""
         self._stopping = True  # a callback waiting for room in `messages` gives up
         if self.connected:
             for topic, payload, retain in final or []:
@@ -306,5 +391,9 @@ class MqttSession:
                     info.wait_for_publish(timeout)
                 except (RuntimeError, ValueError):
                     pass
-        self.client.disconnect()
+        props = None
+        if end_session:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
         self.client.loop_stop()
