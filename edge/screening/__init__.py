@@ -12,5 +12,5 @@ from edge.screening.health import HealthChange, ScreeningBlind
 from edge.screening.pipeline import FrameResult, Pipeline
 from edge.screening.tracking import Fever, Recheck, Screened, TrackEnded, Unscreened
 
-__all__ = ["CalibrationDrift", "Fever", "FrameResult", "HealthChange", "Pipeline", "Recheck", "ScreeningBlind",
-           "ScreeningConfig", "Screened", "TrackEnded", "Unscreened"]
+__all__ = ["CalibrationDrift", "Fever", "FrameResult", "HealthChange", "Pipeline", "Recheck",
+           "ScreeningBlind", "ScreeningConfig", "Screened", "TrackEnded", "Unscreened"]

@@ -108,7 +108,8 @@ class Health:
             self.last_seen[r] = ts
         for r in [r for r in self.first_seen if r not in now]:
             del self.first_seen[r]
-        counted = sorted(r for r, t0 in self.first_seen.items() if r in IMMEDIATE or ts - t0 >= cfg.health_seconds)
+        counted = sorted(r for r, t0 in self.first_seen.items()
+                         if r in IMMEDIATE or ts - t0 >= cfg.health_seconds)
         recent = [r for r, t in self.last_seen.items() if ts - t < cfg.health_seconds]
         out: list[HealthChange | ScreeningBlind] = []
         announce = self.ready is None and ts - self.start >= cfg.health_seconds

@@ -32,7 +32,8 @@ class Pipeline:
 
     def __init__(self, cfg: ScreeningConfig) -> None:
         self.cfg = cfg
-        self.reference = BlackbodyReference(cfg.blackbody, cfg.blackbody_max_offset_c) if cfg.blackbody else None
+        bb = cfg.blackbody
+        self.reference = BlackbodyReference(bb, cfg.blackbody_max_offset_c) if bb else None
         self.health = Health(cfg)
         self.crowd = CrowdReference(cfg)
         self.finder: FaceFinder | None = None
@@ -69,8 +70,8 @@ class Pipeline:
         measurements = [self.measure(frame, self.finder.labels, self.finder.stats, b) for b in blobs]
         tracked, observations = self.tracker.update(ts, blobs, measurements, ref, frame)
         events: list[Outcome] = [*tracked, *self._crowd(tracked)]
-        filling = ("crowd_reference_filling",) if self.cfg.threshold_mode == RELATIVE and not self.crowd.full \
-            else ()
+        relative = self.cfg.threshold_mode == RELATIVE
+        filling = ("crowd_reference_filling",) if relative and not self.crowd.full else ()
         events += self.health.update(ts, raw, ref, frame, len(blobs), filling)
         if any(isinstance(e, Fever | Recheck | Unscreened) for e in events):
             events = _with_snapshots(events)

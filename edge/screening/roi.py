@@ -27,8 +27,8 @@ def roi_stats(frame: np.ndarray, roi: tuple[int, int, int, int]) -> tuple[float,
     return float(med), float(hi - lo)
 
 
-def check_roi(frames: list[np.ndarray] | np.ndarray, roi: tuple[int, int, int, int] | list[int], temp_c: float,
-              max_offset_c: float = 3.0) -> str | None:
+def check_roi(frames: list[np.ndarray] | np.ndarray, roi: tuple[int, int, int, int] | list[int],
+              temp_c: float, max_offset_c: float = 3.0) -> str | None:
     """What is wrong with this blackbody ROI on these frames (degC), or None when it is fine."""
     stack = np.asarray(frames, dtype=np.float32)
     frame = np.median(stack, axis=0) if stack.ndim == 3 else stack
@@ -48,7 +48,7 @@ def check_roi(frames: list[np.ndarray] | np.ndarray, roi: tuple[int, int, int, i
         return None
     better = suggest_roi(frame, roi, temp_c, max_offset_c)  # type: ignore[arg-type]
     if better is None:
-        return f"{problem}; no uniform area near {temp_c:g} °C found in view: is the blackbody on and in view?"
+        return f"{problem}; no uniform area near {temp_c:g} °C in view: is the blackbody on and in view?"
     return f"{problem}; use an ROI inside it, e.g. [{', '.join(str(v) for v in better)}]"
 
 

@@ -345,17 +345,20 @@ class Tracker:
         return out
 
     def _unseen(self, t: Track, others: list[Track] | None) -> bool:
-        if t.decided(self.cfg.min_frames) or t.alias or t.recheck_alias or t.seen < 2:
+        # a face seen once is reported only if it was wide enough to measure (else it may be a stray blob)
+        if t.decided(self.cfg.min_frames) or t.alias or t.recheck_alias or (t.seen < 2 and not t.wide):
             return False
         # a track that another one took over (the face lost and found as a new track, a piece split off):
         # the successor decides, or is reported itself
+        # soon after and close by; not the next pupil appearing far away, small, where faces first show up
         cx, cy, w = t.cx, t.cy, t.w
+        soon = t.last_ts + self.cfg.lost_seconds + REVIVE_S + 0.5
         pool = [*self.active.values(), *self.lost.values(), *self.ended, *(others or [])]
         for o in pool:
-            if o is t or o.id == t.id or not (t.first_ts <= o.first_ts <= t.last_ts + self.cfg.merge_seconds):
+            if o is t or o.id == t.id or not (t.first_ts <= o.first_ts <= soon):
                 continue
             ox, oy, ow = o.first_at
-            if ((ox - cx) ** 2 + (oy - cy) ** 2) ** 0.5 <= 2 * max(w, ow) and _similar(w, ow):
+            if ((ox - cx) ** 2 + (oy - cy) ** 2) ** 0.5 <= 1.5 * max(w, ow) and _same_size(w, ow):
                 return False
         return True
 
