@@ -115,8 +115,9 @@ rules:
   - {when: {event: after_hours_load}, then: {device: gate-buzzer, action: on}}
 """)
     assert errs == ["rules[0].when.event: no device on this node emits 'after_hours_load' events (known: "
-                    "calibration_drift, camera_offline, camera_online, counter_reset, fever, leak, meter_offline, "
-                    "meter_online, recheck, screening_blind, screening_degraded, screening_ready, unscreened)"]
+                    "calibration_drift, camera_offline, camera_online, counter_reset, fever, leak, "
+                    "meter_offline, meter_online, recheck, screening_blind, screening_degraded, "
+                    "screening_ready, unscreened)"]
 
 
 def check_config(f: Path) -> subprocess.CompletedProcess:
