@@ -135,8 +135,6 @@ Event = Screened | Fever | Recheck | TrackEnded | Unscreened
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 BEHIND_WIDTH = 0.8  # a face at most this wide (of a track's) and above it is the next pupil, behind
 ALIAS_DIFF_C = 0.4  # a presumed alias reading this far from the alerted estimate is someone else
-HANDOVER_WIDTH = 0.75  # a screened face found this much narrower is the next pupil (tuning seeds only)
-JUMP_C = 0.8  # a track's next clean reading this far from its median is another face (tuning seeds only)
 
 
 @dataclass(frozen=True)
@@ -220,13 +218,7 @@ class Tracker:
             events.extend(self._gone(self.lost.pop(tid), ts))  # gone for good: not revived below
         pairs = self._associate(blobs)
         for blob, meas in zip(blobs, measurements, strict=True):
-            core = None
-            if meas.canthus_c is not None:
-                core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
-            track = pairs.get(blob.label)
-            if track is not None and self._jumped(track, core, blob, ref):
-                track = None  # reads unlike this face: someone else took its place (a queue hand-over)
-            track = track or self._new_track(ts, blob)
+            track = pairs.get(blob.label) or self._new_track(ts, blob)
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
             track.seen += 1
@@ -237,6 +229,9 @@ class Tracker:
                 track.max_w = blob.w
                 if frame is not None and self.cfg.snapshot and self.cfg.unscreened:
                     track.best_crop = snapshot.crop(frame, track.bbox).copy()
+            core = None
+            if meas.canthus_c is not None:
+                core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
             usable = not ref.degraded and blob.w >= self.measure_width
             good = core is not None and usable
             track.covered += meas.covered
@@ -255,14 +250,6 @@ class Tracker:
                     track.crop = snapshot.crop(frame, track.bbox).copy()
                 events.extend(self._decide_fallback(track, meas.forehead_c + self.cfg.fallback_offset_c, ts))
         return events, observations
-
-    def _jumped(self, track: Track, core: float | None, blob: Blob, ref: Reference) -> bool:
-        """A clean reading this far from the track's level readings is another face: the same face
-        re-measured agrees within ~0.2 degC once blur-compensated."""
-        if core is None or ref.degraded or blob.w < self.measure_width or not track.level \
-                or not track.readings:
-            return False
-        return abs(core - float(np.median(track.readings))) > JUMP_C
 
     def flush(self, ts: float) -> list[Event]:
         """End every track (the stream is over)."""
@@ -401,8 +388,7 @@ class Tracker:
         for b in blobs:
             for t in self.active.values():
                 d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
-                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy) \
-                        and not (t.screened and b.w < HANDOVER_WIDTH * t.w):
+                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy):
                     cands.append((d, b.label, t.id))
         cands.sort()
         out: dict[int, Track] = {}
