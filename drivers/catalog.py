@@ -43,6 +43,12 @@ EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
         "recheck": (*_SCREENING, "reason", "site"),
         "camera_offline": ("error",),
         "camera_online": (),
+        # edge/screening/payloads.py: nobody passes unseen; the screening says when it cannot screen
+        "unscreened": ("track", "reason", "frames", "seen", "width_px", "snapshot_png"),
+        "screening_ready": (),
+        "screening_degraded": ("reason", "reasons", "detail"),
+        "screening_blind": ("reason", "reasons", "detail", "seconds", "face_frames"),
+        "calibration_drift": ("mean_c", "band_low_c", "band_high_c", "samples"),
     },
     "electricity_meter": {
         "after_hours_load": ("power_w", "baseload_w", "threshold_w", "excess_w", "minutes", "since"),

@@ -59,6 +59,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         warning = Calendar(cfg["calendar"]).coverage_warning([year, year + 1])
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
+    if getattr(args, "probe", False):  # read each thermal camera's first frames: is its blackbody ROI right?
+        from edge.screening.cli import probe
+
+        problems = probe(cfg)
+        for problem in problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        if problems:
+            return EXIT_CONFIG
     print(f"{args.file}: OK ({cfg['site']}/{cfg['node']}, {len(cfg['devices'])} device(s))")
     return 0
 
@@ -194,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
         "and exits 2, or prints OK and exits 0.",
     )
     c.add_argument("file", metavar="FILE")
+    c.add_argument("--probe", action="store_true",
+                   help="also read each thermal camera's first frames and check its blackbody ROI on them")
     c.set_defaults(func=cmd_check_config)
 
     s = sub.add_parser(
@@ -220,7 +230,7 @@ def _extensions() -> list[Callable[[Any], None]]:
     import importlib
 
     out = []
-    for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli"):
+    for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli", "edge.screening.cli"):
         if mod == "edge.hub.cli" and (problem := extras.missing("hub")):
             out.append(_needs_extra("hub", problem))  # `campus-edge hub` says how to install it
             continue

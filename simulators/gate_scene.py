@@ -68,6 +68,24 @@ class SceneSpec:
     drift_c: float = 0.3  # amplitude of the slow drift
     step_every_s: float = 60.0  # mean time between offset steps (0: none)
     lead_in_s: float = 1.0
+    # optics: another lens and sensor than the default P2 Pro-like one (see OPTICS)
+    blur_sigma_px: float = 0.5  # Gaussian optics blur on the sensor
+    canthus_scale: float = 1.0  # inner-canthus hot spot radius, times the default 0.04 head widths
+    # pupils running through: crossing the measurable range in 2-3 frames at 9 fps
+    fast_share: float = 0.0
+    fast_speed_mps: tuple[float, float] = (3.0, 4.0)
+
+
+# Optics parameter sets: (blur sigma px, canthus scale, horizontal field of view). `soft_wide` is a softer,
+# wider lens with a smaller-looking canthus: its canthus reads lower than the default blur table expects.
+OPTICS: dict[str, dict[str, float]] = {
+    "default": {"blur_sigma_px": 0.5, "canthus_scale": 1.0},
+    "soft_wide": {"blur_sigma_px": 0.85, "canthus_scale": 0.8, "hfov_deg": 62.0},
+}
+
+
+def with_optics(spec: SceneSpec, name: str) -> SceneSpec:
+    return replace(spec, **OPTICS[name])  # type: ignore[arg-type]  # float fields only
 
 
 @dataclass(frozen=True)
@@ -152,7 +170,7 @@ def _person(rng: np.random.Generator, spec: SceneSpec, pid: int, start: float, l
     else:  # healthy pupils around 36.75, with a tail up to just below the threshold
         core = min(rng.normal(36.75, 0.25), spec.threshold_c - 0.01)
     canthus = core - 0.5 + rng.normal(0, spec.offset_sd_c)
-    return Person(
+    person = Person(
         id=pid, core_c=round(float(core), 3), fever=fever, canthus_c=float(canthus),
         glasses=bool(rng.random() < spec.glasses_share),
         cup_c=float(rng.uniform(50, 70)) if rng.random() < spec.cup_carry_share else None,
@@ -161,6 +179,30 @@ def _person(rng: np.random.Generator, spec: SceneSpec, pid: int, start: float, l
         head_width_m=float(rng.uniform(0.135, 0.16)), skin_c=float(canthus - rng.uniform(1.0, 2.0)),
         hair_c=float(rng.uniform(25.0, 29.0)), cloth_c=float(rng.uniform(22.0, 28.5)),
     )
+    if spec.fast_share > 0 and rng.random() < spec.fast_share:  # drawn last: other scenes stay as they were
+        person = replace(person, speed_mps=float(rng.uniform(*spec.fast_speed_mps)))
+    return person
+
+
+def calibration_plan(spec: SceneSpec, walkers: int = 5, passes: int = 4, gap_s: float = 4.5) -> list[Person]:
+    """Staff walking through the gate one at a time, ``passes`` times each (an on-site calibration)."""
+    rng = np.random.default_rng(spec.seed + 31_337)
+    calm = replace(spec, glasses_share=0.0, cup_carry_share=0.0, fever_share=0.0, fast_share=0.0)
+    staff = [_person(rng, calm, i, 0.0, 0.0) for i in range(walkers)]
+    people: list[Person] = []
+    t = spec.lead_in_s
+    for _ in range(passes):
+        for w in staff:
+            people.append(replace(w, id=len(people), start_s=t, speed_mps=float(rng.uniform(1.0, 1.4)),
+                                  lateral_m=float(rng.normal(0, 0.08))))
+            t += gap_s
+    return people
+
+
+def truth_rows(spec: SceneSpec, labels: list[PersonLabel]) -> list[tuple[float, float, float]]:
+    """(start_s, end_s, core_c) per person in view: the TRUTH.csv of `campus-edge screening calibrate`."""
+    return [(round(lb.track[0][0] / spec.fps, 2), round(lb.track[-1][0] / spec.fps, 2), lb.core_c)
+            for lb in labels if lb.track]
 
 
 def with_core(p: Person, core_c: float, threshold_c: float = 37.3) -> Person:
@@ -310,7 +352,8 @@ def _draw_head(frame: np.ndarray, spec: SceneSpec, p: Person, pose: _Pose) -> No
     for side in (-1, 1):
         _ell(temp, X(side * 0.19 * wm), eye_y, 0.13 * wm * ks, 0.07 * wm * ks, p.canthus_c - 0.45)
         _ell(temp, X(side * 0.22 * wm), eye_y, 0.07 * wm * ks, 0.045 * wm * ks, p.canthus_c - 1.3)
-        _ell(temp, X(side * 0.09 * wm), eye_y, 0.04 * wm * ks, 0.04 * wm * ks, p.canthus_c)
+        r = 0.04 * spec.canthus_scale * wm * ks
+        _ell(temp, X(side * 0.09 * wm), eye_y, r, r, p.canthus_c)
         if p.glasses:
             _rect(temp, X(side * 0.05 * wm), eye_y - 0.09 * wm * ks, X(side * 0.36 * wm),
                   eye_y + 0.09 * wm * ks, spec.ambient_c + 4.0)
@@ -353,7 +396,9 @@ class Sensor:
         return self.base + self.spec.drift_c * math.sin(2 * math.pi * t / 600.0 + self.phase) + self.step
 
     def observe(self, scene: np.ndarray, t: float) -> np.ndarray:
-        out: np.ndarray = cv2.GaussianBlur(scene, (3, 3), 0.5)
+        sigma = self.spec.blur_sigma_px
+        out: np.ndarray = (cv2.GaussianBlur(scene, (3, 3), 0.5) if sigma == 0.5
+                           else cv2.GaussianBlur(scene, (0, 0), sigma))
         out += self.pattern
         out += np.float32(self.offset(t))
         out += self.rng.standard_normal(out.shape, dtype=np.float32) * np.float32(self.spec.netd_c)
@@ -437,13 +482,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fever-share", type=float, default=0.15)
     ap.add_argument("--no-blackbody", action="store_true")
     ap.add_argument("--no-distractors", action="store_true")
+    ap.add_argument("--optics", choices=sorted(OPTICS), default="default", help="lens blur and canthus size")
+    ap.add_argument("--fast-share", type=float, default=0.0, help="share of pupils running through")
+    ap.add_argument("--calibration-walk", metavar="WxP",
+                    help="staff walking one at a time instead of pupils: W walkers x P passes (e.g. 5x4); "
+                         "also writes the truth .csv for `campus-edge screening calibrate`")
     args = ap.parse_args(argv)
     w, h, fov = CAMERAS[args.camera]
     spec = SceneSpec(people=args.people, seed=args.seed, width=w, height=h, hfov_deg=fov, fps=args.fps,
                      fever_share=args.fever_share, blackbody=not args.no_blackbody,
                      distractors=() if args.no_distractors else SceneSpec.distractors)
-    scene = generate(spec)
+    spec = replace(with_optics(spec, args.optics), fast_share=args.fast_share)
+    if args.optics != "default":  # the lens preset's field of view wins over the camera's
+        spec = replace(spec, hfov_deg=OPTICS[args.optics].get("hfov_deg", fov))
+    people = None
+    if args.calibration_walk:
+        walkers, passes = (int(n) for n in args.calibration_walk.lower().split("x"))
+        people = calibration_plan(spec, walkers, passes)
+    scene = generate(spec, people)
     npy, meta = scene.save(args.out)
+    if people is not None:
+        truth = npy.with_suffix(".csv")
+        truth.write_text("start_s,end_s,core_c\n" + "".join(f"{a},{b},{c}\n" for a, b, c in
+                                                             truth_rows(spec, scene.labels)))
+        print(f"truth: {truth}")
     fevers = sum(lb.fever for lb in scene.labels)
     print(f"{npy}: {len(scene.frames)} frames {w}x{h} at {args.fps:g} fps, {len(scene.labels)} people, "
           f"{fevers} febrile; labels in {meta}")

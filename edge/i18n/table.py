@@ -26,6 +26,67 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert.title.storage_full": {"zh-CN": "存储空间已满", "en": "Storage full"},
     "alert.title.storage_reset": {"zh-CN": "存储已重建", "en": "Storage rebuilt"},
     "alert.title.other": {"zh-CN": "事件", "en": "Event"},
+    # --- screening (edge/screening, drivers/thermal): unscreened, its own health, calibration drift ----
+    "alert.title.screening_degraded": {"zh-CN": "测温受限", "en": "Screening degraded"},
+    "alert.title.screening_ready": {"zh-CN": "测温恢复", "en": "Screening ready"},
+    "alert.title.screening_blind": {"zh-CN": "测温失效", "en": "Screening blind"},
+    "alert.title.calibration_drift": {"zh-CN": "测温校准漂移", "en": "Calibration drift"},
+    "notify.screening_degraded": {
+        "zh-CN": "【{title}】{place} {time} 自动测温暂不可靠（{reason}），请准备人工测温",
+        "en": "[{title}] {place} {time} automatic screening is not reliable ({reason}): "
+              "be ready to screen by hand",
+    },
+    "notify.screening_ready": {
+        "zh-CN": "【{title}】{place} {time} 自动测温恢复正常",
+        "en": "[{title}] {place} {time} automatic screening is working again",
+    },
+    "notify.screening_blind": {
+        "zh-CN": "【{title}】{place} {time} 自动测温已失效 {seconds} 秒（{reason}），"
+                 "期间有人通过未测温，请立即人工测温",
+        "en": "[{title}] {place} {time} automatic screening has not worked for {seconds} s ({reason}) "
+              "while people passed: screen by hand now",
+    },
+    "notify.calibration_drift": {
+        "zh-CN": "【{title}】{place} {time} 近期健康人群平均体温读数 {mean}°C，超出合理范围 {low}–{high}°C，"
+                 "相机校准可能已漂移，请用黑体或体温计核对（阈值未自动调整）",
+        "en": "[{title}] {place} {time} healthy people read {mean} °C on average, outside the plausible "
+              "{low}-{high} °C: the camera's calibration may have drifted; check it against the blackbody "
+              "or a thermometer (the threshold was not moved)",
+    },
+    "notify.line.reason": {"zh-CN": "原因：{reason}", "en": "Reason: {reason}"},
+    "screening.reason.too_fast": {"zh-CN": "通过太快", "en": "passed too fast"},
+    "screening.reason.too_small": {"zh-CN": "距离太远或画面太小", "en": "too far away to measure"},
+    "screening.reason.eyes_covered": {
+        "zh-CN": "眼部被遮挡且额头无法测量",
+        "en": "eyes covered, forehead not measurable",
+    },
+    "screening.reason.too_few_good_frames": {"zh-CN": "有效画面不足", "en": "too few clear frames"},
+    "screening.reason.screening_degraded": {
+        "zh-CN": "测温受限期间通过",
+        "en": "passed while screening was degraded",
+    },
+    "screening.reason.blackbody_not_uniform": {
+        "zh-CN": "黑体区域不均匀（区域跨越黑体边缘或被遮挡）",
+        "en": "blackbody area not uniform (across its edge, or blocked)",
+    },
+    "screening.reason.blackbody_far": {"zh-CN": "黑体读数偏离设定温度（区域不在黑体上或黑体未开启）",
+                                       "en": "blackbody reading far from its set temperature (area off the "
+                                             "blackbody, or the blackbody is off)"},
+    "screening.reason.blackbody_unstable": {"zh-CN": "黑体读数不稳定", "en": "blackbody reading unstable"},
+    "screening.reason.blackbody_roi_outside": {
+        "zh-CN": "黑体区域超出画面",
+        "en": "blackbody area outside the frame",
+    },
+    "screening.reason.frozen": {"zh-CN": "相机画面冻结", "en": "camera image frozen"},
+    "screening.reason.low_fps": {"zh-CN": "帧率过低", "en": "frame rate too low"},
+    "screening.reason.ambient_out_of_range": {
+        "zh-CN": "环境温度超出允许范围",
+        "en": "ambient temperature out of range",
+    },
+    "screening.reason.warming_up": {"zh-CN": "相机预热中", "en": "camera warming up"},
+    "screening.reason.crowd_reference_filling": {"zh-CN": "相对阈值尚在建立人群基准",
+                                                 "en": "relative threshold still learning the crowd"},
+    "screening.reason.unknown": {"zh-CN": "原因不明", "en": "unknown reason"},
     # --- alert outcomes (edge/hub/model.py OUTCOMES) ---------------------------------------------------
     "outcome.cleared": {"zh-CN": "复测正常", "en": "Cleared"},
     "outcome.parents_called": {"zh-CN": "已通知家长", "en": "Parents called"},

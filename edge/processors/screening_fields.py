@@ -8,7 +8,7 @@ there, or the other way round, fails tests/edge/processors/test_screening_fields
 from __future__ import annotations
 
 from edge.config.schema import Bool, Enum, Field, Float, Int, ListOf, Obj
-from edge.screening.config import ScreeningConfig
+from edge.screening.config import HEALTH_FIELDS, ScreeningConfig, check_health
 
 _D = ScreeningConfig()  # the defaults
 
@@ -71,10 +71,12 @@ SCREENING: dict[str, Field] = {
                               "threshold_c - this", default=_D.recheck_margin_c),
     "telemetry_seconds": Field(Float(min=1, max=3600), "how often screened / fevers / max_temp_c are sent",
                                default=60.0),
+    **HEALTH_FIELDS,
 }
 
 
 def check_screening(entry: dict, path: str, errors: list[str]) -> None:
+    check_health(entry, path, errors)
     if entry["skin_min_c"] >= entry["skin_max_c"]:
         errors.append(f"{path}.skin_min_c: must be below skin_max_c ({entry['skin_max_c']:g})")
     fw = entry.get("face_width_px")

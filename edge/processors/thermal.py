@@ -32,7 +32,8 @@ import numpy as np
 
 from drivers.base import DeviceContext, RateLimitedLog
 from drivers.thermal.sources import FrameSource, SourceError
-from edge.screening import Fever, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
+from edge.screening import Fever, HealthChange, Pipeline, Recheck, Screened, ScreeningConfig, TrackEnded
+from edge.screening.payloads import event_of, state_of
 
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
 BAD_FRAMES_OFFLINE = 10  # unusable frames in a row before the camera counts as offline (about 1 s at 9 fps)
@@ -67,6 +68,7 @@ class ThermalCamera:
         self._hb: Any = None
         self._back_online = True
         self._bad_frame_log = RateLimitedLog(context.log, BAD_FRAME_LOG_SECONDS)
+        self._health: dict[str, Any] = {}  # the retained state's screening part (edge.screening.payloads)
 
     # -- life cycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -81,7 +83,7 @@ class ThermalCamera:
             self._thread.join(10)
             self._thread = None
         self._handle(self.pipeline.flush())
-        if self._window.screened or self._window.fevers or self._window.rechecks:
+        if self._window.screened or self._window.fevers or self._window.rechecks or self._window.unscreened:
             self._send_telemetry()  # the last partial window is not lost
 
     def _report_offline(self, error: str) -> None:
@@ -115,7 +117,8 @@ class ThermalCamera:
             try:
                 source = self.open_source()
                 if offline is None:
-                    self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+                    self.context.state({"online": True, "blackbody": self.screening.blackbody is not None,
+                                        **self._health})
                 # after an outage, back online only with a good frame: a camera that opens but sends
                 # NaN would otherwise flap online/offline at every retry
                 self._pump(source, announce_online=offline is not None)
@@ -169,7 +172,8 @@ class ThermalCamera:
                 self._back_online = True
                 self.context.log.info("camera back online")
                 self.context.event("camera_online", {})
-                self.context.state({"online": True, "blackbody": self.screening.blackbody is not None})
+                self.context.state({"online": True, "blackbody": self.screening.blackbody is not None,
+                                    **self._health})
             assert result is not None  # no problem: the pipeline returned
             self._handle(result.events)
 
@@ -203,11 +207,21 @@ class ThermalCamera:
                     self._window.max_temp(e.temp_c)
                 if e.covered and not e.screened:
                     self._window.covered += 1
+            elif (report := event_of(e)) is not None:  # unscreened, screening health, crowd drift
+                type_, fields, ts = report
+                self._window.unscreened += type_ == "unscreened"
+                log = self.context.log.info if type_ == "screening_ready" else self.context.log.warning
+                log("%s: %s", type_, {k: v for k, v in fields.items() if k != "snapshot_png"})
+                if isinstance(e, HealthChange):
+                    self._health = state_of(e)
+                    self.context.state({"online": True, "blackbody": self.screening.blackbody is not None,
+                                        **self._health})
+                self.context.event(type_, fields, ts_ms=int(ts * 1000))
 
     def _send_telemetry(self) -> None:
         w, self._window = self._window, _Window()
         values: dict[str, float] = {"screened": w.screened, "fevers": w.fevers, "rechecks": w.rechecks,
-                                    "covered": w.covered}
+                                    "covered": w.covered, "unscreened": w.unscreened}
         if w.max_c is not None:
             values["max_temp_c"] = round(w.max_c, 2)
         self.context.telemetry(values)
@@ -217,7 +231,7 @@ class _Window:
     """What happened since the last telemetry."""
 
     def __init__(self) -> None:
-        self.screened = self.fevers = self.rechecks = self.covered = 0
+        self.screened = self.fevers = self.rechecks = self.covered = self.unscreened = 0
         self.max_c: float | None = None
 
     def max_temp(self, t: float) -> None:

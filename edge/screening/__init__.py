@@ -7,7 +7,10 @@ camera device (edge/processors/thermal.py), the tests and the benchmark drive it
 """
 
 from edge.screening.config import ScreeningConfig
+from edge.screening.crowd import CalibrationDrift
+from edge.screening.health import HealthChange, ScreeningBlind
 from edge.screening.pipeline import FrameResult, Pipeline
-from edge.screening.tracking import Fever, Recheck, Screened, TrackEnded
+from edge.screening.tracking import Fever, Recheck, Screened, TrackEnded, Unscreened
 
-__all__ = ["Fever", "FrameResult", "Pipeline", "Recheck", "ScreeningConfig", "Screened", "TrackEnded"]
+__all__ = ["CalibrationDrift", "Fever", "FrameResult", "HealthChange", "Pipeline", "Recheck",
+           "ScreeningBlind", "ScreeningConfig", "Screened", "TrackEnded", "Unscreened"]

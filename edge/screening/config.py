@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from edge.config.schema import Bool, Enum, Field, Float, Int, ListOf
+
 CANTHUS = "canthus"
 FACE_MAX = "face_max"
 
@@ -59,6 +61,21 @@ class ScreeningConfig:
     fallback_offset_c: float = 2.0  # core = forehead + this
     fallback_uncertainty_c: float = 0.6
     recheck_margin_c: float = 0.3  # recheck at a forehead estimate >= threshold - this
+    # nobody passes unseen: a track leaving without a decision is an Unscreened event
+    unscreened: bool = True
+    # the screening's own health (health.py): a problem must last health_seconds before it counts
+    health_seconds: float = 2.0
+    degraded_alert_seconds: float = 5.0  # degraded this long while faces pass: a screening_blind alert
+    warmup_seconds: float = 0.0  # after start-up the sensor's offset still drifts: degraded this long
+    min_fps: float = 5.0  # fewer frames per second leave too few good frames per person
+    ambient_range_c: tuple[float, float] = (10.0, 35.0)  # the scene's median, blackbody-corrected
+    blackbody_max_offset_c: float = 3.0  # |set - raw ROI reading| above this: not the blackbody, or off
+    frozen_frames: int = 5  # identical frames in a row: the camera has frozen
+    # crowd reference (crowd.py): trimmed mean of the last crowd_samples healthy estimates
+    crowd_samples: int = 10
+    crowd_band_c: tuple[float, float] = (36.3, 37.1)  # outside: calibration_drift
+    threshold_mode: str = "absolute"  # `relative`: alarm above the crowd mean + allowed_deviation_c
+    allowed_deviation_c: float = 0.6
 
     @property
     def uncertainty(self) -> float:
@@ -91,6 +108,46 @@ class ScreeningConfig:
         if values.get("face_width_px"):
             values["face_width_px"] = tuple(values["face_width_px"])
         values["masks"] = tuple(tuple(m) for m in values.get("masks") or ())
+        for key in HEALTH_FIELDS:  # [min, max] ranges
+            if isinstance(values.get(key), list):
+                values[key] = tuple(values[key])
         if values.get("blur_table_c") is not None:
             values["blur_table_c"] = tuple((float(w), float(c)) for w, c in values["blur_table_c"])
         return cls(**values)
+
+
+_RANGE = ListOf(Float(min=-40, max=60), min_len=2, max_len=2)
+
+# Config keys of the screening's health, unscreened reports and crowd reference (docs/screening.md): the
+# drivers' field table (drivers/thermal/fields.py) takes them as they are.
+HEALTH_FIELDS: dict[str, Field] = {
+    "unscreened": Field(Bool(), "report a person who leaves without a decision as an `unscreened` event",
+                        default=True),
+    "health_seconds": Field(Float(min=0, max=600), "a screening problem must last this long before "
+                            "`screening_degraded`", default=2.0),
+    "degraded_alert_seconds": Field(Float(min=0, max=3600), "degraded this long while faces pass: a "
+                                    "`screening_blind` alert", default=5.0),
+    "warmup_seconds": Field(Float(min=0, max=3600), "degraded (`warming_up`) this long after start-up",
+                            default=0.0),
+    "min_fps": Field(Float(min=0, max=100), "degraded (`low_fps`) below this frame rate", default=5.0),
+    "ambient_range_c": Field(_RANGE, "[min, max] scene median (blackbody-corrected) screening accepts",
+                             default=lambda: [10.0, 35.0]),
+    "blackbody_max_offset_c": Field(Float(min=0.1, max=20), "the blackbody ROI reading this far from its set "
+                                    "temperature: not the blackbody", default=3.0),
+    "frozen_frames": Field(Int(min=2, max=1000), "identical frames in a row: camera frozen", default=5),
+    "crowd_samples": Field(Int(min=3, max=1000), "healthy estimates in the crowd reference (trimmed mean)",
+                           default=10),
+    "crowd_band_c": Field(_RANGE, "[min, max] plausible crowd mean; outside: `calibration_drift`",
+                          default=lambda: [36.3, 37.1]),
+    "threshold_mode": Field(Enum(choices=("absolute", "relative")), "`relative`: alarm above the crowd mean "
+                            "+ allowed_deviation_c (cameras without a blackbody)", default="absolute"),
+    "allowed_deviation_c": Field(Float(min=0.1, max=3), "relative mode: alarm this far above the crowd mean",
+                                 default=0.6),
+}
+
+
+def check_health(entry: dict, path: str, errors: list[str]) -> None:
+    for key in ("ambient_range_c", "crowd_band_c"):
+        lo, hi = entry.get(key) or (0, 1)
+        if lo >= hi:
+            errors.append(f"{path}.{key}: min must be below max, got {[lo, hi]}")

@@ -110,7 +110,27 @@ class TrackEnded:
     fallback_c: float | None = None  # core estimate from the forehead (eyes covered), None: none made
 
 
-Event = Screened | Fever | Recheck | TrackEnded
+@dataclass(frozen=True)
+class Unscreened:
+    """A face that left without any decision: the duty teacher calls the pupil back for a handheld check.
+
+    reason: ``too_fast`` (fewer than min_frames frames wide enough to measure), ``too_small`` (never wide
+    enough), ``eyes_covered`` (glasses, and too few forehead readings to decide a recheck),
+    ``too_few_good_frames`` (wide enough, but too few clean measurements) or ``screening_degraded``
+    (its frames came while the reference was unusable)."""
+
+    track: int
+    reason: str
+    frames: int  # good frames (clean canthus measurements)
+    seen: int
+    width_px: int  # the widest the face was seen
+    first_seen_ts: float
+    ts: float
+    crop: np.ndarray | None = field(default=None, repr=False)
+    snapshot_png: bytes | None = field(default=None, repr=False)
+
+
+Event = Screened | Fever | Recheck | TrackEnded | Unscreened
 
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 BEHIND_WIDTH = 0.8  # a face at most this wide (of a track's) and above it is the next pupil, behind
@@ -153,6 +173,15 @@ class Track:
     crop: np.ndarray | None = None
 
     level: bool = True  # readings are blur-compensated (level with distance): estimate = their median
+    first_at: tuple[float, float, int] = (0.0, 0.0, 0)  # cx, cy, width when first seen
+    max_w: int = 0
+    wide: int = 0  # frames at least measure_width wide
+    degraded: int = 0  # of those, on a degraded reference
+    best_crop: np.ndarray | None = None  # the widest view, for an Unscreened snapshot
+
+    def decided(self, min_frames: int) -> bool:
+        """Screened, alerted or rechecked, or its forehead said it needs no recheck (eyes covered)."""
+        return self.screened or self.alerted or self.rechecked or len(self.fallback) >= min_frames
 
     def estimate(self) -> float | None:
         if not self.readings:
@@ -172,11 +201,14 @@ class Tracker:
         self.cfg = cfg
         self.measure_width = measure_width
         self.blur_table = cfg.blur_table()
+        self.threshold_c = cfg.threshold_c  # the pipeline moves it in threshold_mode: relative
         self.active: dict[int, Track] = {}
         self.lost: dict[int, Track] = {}
+        self.ended: list[Track] = []  # recently ended, for the successor test of unscreened tracks
         self._ids = itertools.count(1)
 
-    def update(self, ts: float, blobs: list[Blob], measurements: list[Measurement], ref: Reference,
+    # noqa reason: the per-frame tracking step, tuned on seeds; split it only with the benchmark at hand
+    def update(self, ts: float, blobs: list[Blob], measurements: list[Measurement], ref: Reference,  # noqa: C901
                frame: np.ndarray | None = None) -> tuple[list[Event], list[Observation]]:
         events: list[Event] = []
         observations: list[Observation] = []
@@ -184,13 +216,20 @@ class Tracker:
             self.lost[tid] = track = self.active.pop(tid)
             events.extend(self._last_chance(track, ts))
         for tid in [t for t, tr in self.lost.items() if ts - tr.last_ts > self.cfg.merge_seconds]:
-            events.append(self._ended(self.lost.pop(tid), ts))  # gone for good: not revived below
+            events.extend(self._gone(self.lost.pop(tid), ts))  # gone for good: not revived below
         pairs = self._associate(blobs)
         for blob, meas in zip(blobs, measurements, strict=True):
             track = pairs.get(blob.label) or self._new_track(ts, blob)
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
             track.seen += 1
+            if blob.w >= self.measure_width:
+                track.wide += 1
+                track.degraded += ref.degraded
+            if blob.w > track.max_w:
+                track.max_w = blob.w
+                if frame is not None and self.cfg.snapshot and self.cfg.unscreened:
+                    track.best_crop = snapshot.crop(frame, track.bbox).copy()
             core = None
             if meas.canthus_c is not None:
                 core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
@@ -221,7 +260,9 @@ class Tracker:
         tracks = list(self.active.values()) + list(self.lost.values())
         self.active.clear()
         self.lost.clear()
-        return events + [self._ended(t, ts) for t in tracks]
+        for t in tracks:
+            events.extend(self._gone(t, ts, tracks))
+        return events
 
     # -- decisions --------------------------------------------------------------------
     def _decide(self, track: Track, core: float, ts: float) -> list[Event]:
@@ -240,7 +281,7 @@ class Tracker:
         if track.alerted:
             return out
         if not track.suspect:
-            if core >= cfg.threshold_c:
+            if core >= self.threshold_c:
                 track.suspect, track.confirm = True, []
             return out
         track.confirm.append(core)
@@ -248,7 +289,7 @@ class Tracker:
             return out
         if not self._confirmed(track):  # re-measured clearly below: the suspicion clears, and its readings
             track.suspect, track.confirm = False, []
-            track.readings = [r for r in track.readings if r < cfg.threshold_c] or track.readings[-1:]
+            track.readings = [r for r in track.readings if r < self.threshold_c] or track.readings[-1:]
         elif self._ready(track):
             out.append(self._alert(track, ts))
         return out
@@ -266,25 +307,25 @@ class Tracker:
             return []
         est = track.fallback_estimate()
         assert est is not None
-        if est < cfg.threshold_c - cfg.recheck_margin_c:
+        if est < self.threshold_c - cfg.recheck_margin_c:
             return []
         track.rechecked = True
-        return [Recheck(track.id, round(est, 2), cfg.threshold_c, len(track.fallback), track.blackbody,
+        return [Recheck(track.id, round(est, 2), self.threshold_c, len(track.fallback), track.blackbody,
                         cfg.fallback_uncertainty_c, ts, track.first_ts, track.crop)]
 
     def _confirmed(self, track: Track) -> bool:
         confirmed = sorted(track.confirm)[len(track.confirm) // 2]
-        return confirmed >= self.cfg.threshold_c - self.cfg.hysteresis_c
+        return confirmed >= self.threshold_c - self.cfg.hysteresis_c
 
     def _ready(self, track: Track) -> bool:
         est = track.estimate()
-        return track.screened and est is not None and est >= self.cfg.threshold_c + self.cfg.alert_margin_c
+        return track.screened and est is not None and est >= self.threshold_c + self.cfg.alert_margin_c
 
     def _alert(self, track: Track, ts: float) -> Fever:
         track.alerted = True
         est = track.estimate()
         assert est is not None
-        return Fever(track.id, round(est, 2), self.cfg.threshold_c, len(track.readings), track.blackbody,
+        return Fever(track.id, round(est, 2), self.threshold_c, len(track.readings), track.blackbody,
                      self.cfg.uncertainty, ts, track.first_ts, track.crop)
 
     def _last_chance(self, track: Track, ts: float) -> list[Event]:
@@ -293,6 +334,45 @@ class Tracker:
         if pending and self._confirmed(track) and self._ready(track):
             return [self._alert(track, ts)]
         return []
+
+    def _gone(self, t: Track, ts: float, others: list[Track] | None = None) -> list[Event]:
+        """A track's end, and an Unscreened report when the face left without a decision."""
+        out: list[Event] = []
+        if self.cfg.unscreened and self._unseen(t, others):
+            out.append(Unscreened(t.id, self._why(t), len(t.readings), t.seen, t.max_w, t.first_ts, ts,
+                                  t.best_crop))
+        self.ended = [o for o in self.ended if ts - o.last_ts <= 2 * self.cfg.merge_seconds] + [t]
+        out.append(self._ended(t, ts))
+        return out
+
+    def _unseen(self, t: Track, others: list[Track] | None) -> bool:
+        # a face seen once is reported only if it was wide enough to measure (else it may be a stray blob)
+        if t.decided(self.cfg.min_frames) or t.alias or t.recheck_alias or (t.seen < 2 and not t.wide):
+            return False
+        # a track that another one took over (the face lost and found as a new track, a piece split off):
+        # the successor decides, or is reported itself
+        # soon after and close by; not the next pupil appearing far away, small, where faces first show up
+        cx, cy, w = t.cx, t.cy, t.w
+        soon = t.last_ts + self.cfg.lost_seconds + REVIVE_S + 0.5
+        pool = [*self.active.values(), *self.lost.values(), *self.ended, *(others or [])]
+        for o in pool:
+            if o is t or o.id == t.id or not (t.first_ts <= o.first_ts <= soon):
+                continue
+            ox, oy, ow = o.first_at
+            if ((ox - cx) ** 2 + (oy - cy) ** 2) ** 0.5 <= 1.5 * max(w, ow) and _same_size(w, ow):
+                return False
+        return True
+
+    def _why(self, t: Track) -> str:
+        if t.covered * 2 > t.seen:
+            return "eyes_covered"
+        if t.max_w < self.measure_width:
+            return "too_small"
+        if t.degraded * 2 > t.wide:
+            return "screening_degraded"
+        if t.wide < self.cfg.min_frames:
+            return "too_fast"
+        return "too_few_good_frames"
 
     def _ended(self, t: Track, ts: float) -> TrackEnded:
         est = t.estimate() if t.screened else None
@@ -335,7 +415,7 @@ class Tracker:
             self.active[track.id] = track
             return track
         track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts,
-                      level=bool(self.blur_table))
+                      level=bool(self.blur_table), first_at=(blob.cx, blob.cy, blob.w))
         recent = [t for t in [*self.active.values(), *self.lost.values()]
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
                   and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1])]

@@ -76,3 +76,28 @@ def test_cli_writes_a_replay_file_and_labels(tmp_path, capsys):
     assert meta["device"]["blackbody"]["roi"] == meta["blackbody_roi"]
     assert len(meta["people"]) == 2 and {"core_c", "fever", "frames"} <= set(meta["people"][0])
     assert "2 people" in capsys.readouterr().out
+
+
+def test_new_scene_options_leave_existing_scenes_as_they_were_and_do_what_they_say():
+    from dataclasses import replace as _replace
+
+    base = gs.SceneSpec(people=20, seed=9)
+    assert gs.plan(_replace(base, fast_share=0.0)) == gs.plan(base)  # same seed, same pupils
+    fast = gs.plan(_replace(base, fast_share=1.0))
+    assert all(3.0 <= p.speed_mps <= 4.0 for p in fast)
+    soft = gs.with_optics(base, "soft_wide")
+    assert soft.blur_sigma_px > base.blur_sigma_px and soft.canthus_scale < 1
+    assert soft.hfov_deg != base.hfov_deg
+
+
+def test_a_calibration_walk_is_staff_passing_one_at_a_time_with_their_truth():
+    spec = gs.SceneSpec(people=1, seed=9)
+    walk = gs.calibration_plan(spec, walkers=3, passes=2)
+    assert len(walk) == 6 and [p.core_c for p in walk[:3]] == [p.core_c for p in walk[3:]]
+    assert not any(p.fever or p.glasses or p.cup_c for p in walk)
+    starts = [p.start_s for p in walk]
+    assert all(b - a >= 4.0 for a, b in zip(starts, starts[1:], strict=False))
+    labels = gs.labels_for(spec, walk)
+    rows = gs.truth_rows(spec, labels)
+    assert len(rows) == 6 and all(a < b for a, b, _ in rows)
+    assert all(b1 < a2 for (_, b1, _), (a2, _, _) in zip(rows, rows[1:], strict=False))  # one at a time

@@ -84,7 +84,12 @@ FIELDS: dict[str, dict[str, tuple[str, int | None]]] = {
     "notify.rule_action": {
         "action": ("action", None), "target": ("target", None), "trigger": ("trigger", None),
     },
+    # screening (edge/screening/payloads.py); `reason` is a code, put into words by screening.reason.*
+    "notify.screening_degraded": {"reason": ("reason", None)},
+    "notify.screening_blind": {"reason": ("reason", None), "seconds": ("seconds", 0)},
+    "notify.calibration_drift": {"mean": ("mean_c", 2), "low": ("band_low_c", 1), "high": ("band_high_c", 1)},
 }
+SCREENING_REASONS = ("notify.screening_degraded", "notify.screening_blind")
 
 # Leak reasons by another name (older agents) that share a text.
 LEAK_ALIASES = {"no_zero_hour": "continuous_flow"}
@@ -140,11 +145,18 @@ def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
         values["action"] = text(f"notify.action.{f['action']}", language)
     if key == "notify.rule_action" and has(f"alert.title.{f.get('trigger')}"):
         values["trigger"] = title_of(f["trigger"], language)
+    if key in SCREENING_REASONS:
+        values["reason"] = screening_reason(f.get("reason"), language)
     if key == "notify.other":
         values["type"] = alert.type
         values["detail"] = _details(f) or "-"
     return text(key, language, title=title_of(alert.type, language), place=place_of(alert),
                 time=clock(alert.ts_ms, tz), **values)
+
+
+def screening_reason(code: Any, language: str) -> str:
+    key = f"screening.reason.{code}"
+    return text(key if isinstance(code, str) and has(key) else "screening.reason.unknown", language)
 
 
 def _details(fields: dict[str, Any]) -> str:
@@ -165,6 +177,8 @@ def _detail_lines(alert: Alert, language: str, tz: tzinfo | None) -> list[str]:
     if alert.type == "fever" and f.get("uncertainty_c") is not None:
         lines.append(text("notify.line.fever", language, uncertainty=fmt(f.get("uncertainty_c"), 1, language),
                           frames=fmt(f.get("frames"), 0, language)))
+    if alert.type == "unscreened":  # why the pupil was not screened (the headline says only that)
+        lines.append(text("notify.line.reason", language, reason=screening_reason(f.get("reason"), language)))
     lines.append(text("notify.line.source", language, site=alert.site, node=alert.node,
                       device=alert.device or "-"))
     lines.append(text("notify.line.alert", language, id=alert.id))

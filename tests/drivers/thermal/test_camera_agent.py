@@ -91,3 +91,22 @@ def test_mlx90640_entry_defaults_to_face_max(broker, tmp_path):
     with pytest.raises(ConfigError, match="refresh_hz"):
         agent_config(broker, tmp_path, [{"id": "c", "kind": "thermal_camera", "driver": "mlx90640",
                                          "refresh_hz": 3}])
+
+
+def test_a_blackbody_roi_across_its_edge_is_an_event_and_retained_state(run_agent, mqtt_probe, tmp_path):
+    cam = small_scene(tmp_path, [36.6, 36.8, 36.7])
+    x, y, _ = gs.blackbody_rect(gs.SceneSpec())
+    cam.update(fps=9, blackbody={"roi": [x - 11, y + 5, 16, 16], "temp_c": 35.0})
+    probe = mqtt_probe(["campus/#"])
+    ra = run_agent([cam])
+    degraded = probe.wait_json(f"{ra.base}/gate-cam/event", lambda e: e["type"] == "screening_degraded",
+                               timeout=20)
+    assert degraded["reason"] == "blackbody_not_uniform"
+    assert "use an ROI inside it, e.g. [" in degraded["detail"]
+    state = probe.wait_json(f"{ra.base}/gate-cam/state", lambda s: s.get("screening") == "degraded",
+                            timeout=10)
+    assert state["online"] is True and state["reasons"] == ["blackbody_not_uniform"]
+    # nobody is screened on that reference, and nobody passes unseen
+    unscreened = probe.wait_json(f"{ra.base}/gate-cam/event", lambda e: e["type"] == "unscreened", timeout=20)
+    assert unscreened["reason"] == "screening_degraded"
+    ra.stop()

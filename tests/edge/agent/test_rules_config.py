@@ -95,7 +95,8 @@ rules:
         "rules[0].when.device: no device 'gate-cm' on this node",
         "rules[0].then.device: gate-cam is a thermal_camera; rules switch relays only",
         "rules[1].when.event: gate-cam (thermal_camera) emits no 'fevr' events "
-        "(known: camera_offline, camera_online, fever, recheck)",
+        "(known: calibration_drift, camera_offline, camera_online, fever, recheck, screening_blind, "
+        "screening_degraded, screening_ready, unscreened)",
         "rules[1].then.seconds: 30 s is longer than gate-buzzer's max_pulse_seconds (10)",
         "rules[2].when.where.temp: fever events have no field 'temp' (fields: blackbody, frames, "
         "snapshot_png, temp_c, threshold_c, track, uncertainty_c)",
@@ -114,8 +115,9 @@ rules:
   - {when: {event: after_hours_load}, then: {device: gate-buzzer, action: on}}
 """)
     assert errs == ["rules[0].when.event: no device on this node emits 'after_hours_load' events (known: "
-                    "camera_offline, camera_online, counter_reset, fever, leak, meter_offline, meter_online, "
-                    "recheck)"]
+                    "calibration_drift, camera_offline, camera_online, counter_reset, fever, leak, "
+                    "meter_offline, meter_online, recheck, screening_blind, screening_degraded, "
+                    "screening_ready, unscreened)"]
 
 
 def check_config(f: Path) -> subprocess.CompletedProcess:

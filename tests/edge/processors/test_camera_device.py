@@ -138,3 +138,33 @@ def test_screening_keys_reach_the_pipeline_and_a_bad_blur_table_is_refused():
     bad = Obj(SCREENING).check({"blur_table_c": [[20, 0.3], [10, 0.8]]}, "", errors)
     check_screening(bad, "devices[0]", errors)
     assert errors == ["devices[0].blur_table_c: face widths must rise, got [20.0, 10.0]"]
+
+
+def test_an_roi_across_the_blackbody_edge_is_reported_with_a_fix_and_retained(tmp_path):
+    spec = gs.SceneSpec(people=3, seed=5, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0)
+    scene = gs.generate(spec)
+    path, _ = scene.save(tmp_path / "s.npy")
+    x, y, _ = gs.blackbody_rect(spec)
+    cfg = Obj(SCREENING).check({"blackbody": {"roi": [x - 11, y + 5, 16, 16]}, "degraded_alert_seconds": 1.0},
+                               "", [])
+    cfg.update(id="cam", path=str(path), fps=9.0)  # real time: health is judged on the frames' clock
+    ctx = RecordingContext()
+    cam = ThermalCamera(cfg, ctx, lambda: ReplaySource(path, 9.0))
+    cam.start()
+    try:
+        wait_for(lambda: "screening_blind" in ctx.types() and "unscreened" in ctx.types(), 30,
+                 "screening_blind and unscreened events")
+    finally:
+        cam.stop()
+    degraded = dict(ctx.events)["screening_degraded"]
+    assert degraded["reason"] == "blackbody_not_uniform"
+    assert f"ROI [{x - 11}, {y + 5}, 16, 16] spans the blackbody's edge" in degraded["detail"]
+    assert "use an ROI inside it, e.g. [" in degraded["detail"]
+    state = ctx.states[-1]
+    assert state["screening"] == "degraded" and state["reasons"] == ["blackbody_not_uniform"]
+    blind = dict(ctx.events)["screening_blind"]
+    assert blind["seconds"] >= 1.0 and blind["face_frames"] > 0
+    unscreened = dict(ctx.events)["unscreened"]
+    assert unscreened["reason"] == "screening_degraded" and unscreened["snapshot_png"]
+    assert sum(t["unscreened"] for t in ctx.telemetry_values) == ctx.types().count("unscreened")
+    assert "screened" not in ctx.types() and "fever" not in ctx.types()
