@@ -60,7 +60,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
     if getattr(args, "probe", False):  # read each thermal camera's first frames: is its blackbody ROI right?
-        from edge.screening.cli import probe
+        from edge.screening_cli import probe
 
         problems = probe(cfg)
         for problem in problems:
@@ -230,9 +230,12 @@ def _extensions() -> list[Callable[[Any], None]]:
     import importlib
 
     out = []
-    for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli", "edge.screening.cli"):
-        if mod == "edge.hub.cli" and (problem := extras.missing("hub")):
-            out.append(_needs_extra("hub", problem))  # `campus-edge hub` says how to install it
+    # command modules that need an optional install: (the command, the extra); without it the command
+    # is still there and says how to install it
+    needs = {"edge.hub.cli": ("hub", "hub"), "edge.screening_cli": ("screening", "thermal")}
+    for mod in ("edge.bridge.cli", "edge.demo", "edge.status", "edge.hub.cli", "edge.screening_cli"):
+        if mod in needs and (problem := extras.missing(needs[mod][1])):
+            out.append(_needs_extra(needs[mod][0], problem))
             continue
         try:
             module = importlib.import_module(mod)

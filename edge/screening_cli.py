@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 EXIT_USAGE = 2
 PROBE_FRAMES = 9  # about a second at 9 fps: enough for a median that no passing head moves
 
@@ -65,6 +63,8 @@ def _blackbody(text: str) -> tuple[tuple[int, int, int, int], float]:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from dataclasses import replace
+
+    import numpy as np  # the thermal extra: imported only when the command runs
 
     from edge.config.agent import load_agent_config
     from edge.screening.calibrate import TruthError, calibrate, read_truth, to_yaml
@@ -172,6 +172,8 @@ class _ProbeContext:
 
 def probe(config: dict[str, Any], frames: int = PROBE_FRAMES) -> list[str]:
     """Open each thermal camera, read its first frames and check its blackbody ROI: problems, by device."""
+    import numpy as np
+
     from drivers.catalog import spec_for
     from edge.screening.roi import check_roi
 
