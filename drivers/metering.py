@@ -31,6 +31,7 @@ COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
 FAILURES = ("timeout", "truncated", "garbage", "checksum", "wrong_address", "error_reply", "bad_value",
             "port")
 ALERT_SAVE_SECONDS = 60.0  # detector memory is written at most this often (and at stop)
+COUNTER_SAVE_SECONDS = 60.0  # the last counter (reset detection) likewise: not one SD-card write per reading
 FAILURE_LOG_SECONDS = 60.0  # one "timeout: ..." line per kind per meter at most this often
 
 PORT_DOC = ("serial device (`/dev/ttyUSB0`), or a built-in simulator: `sim:dlt645?profile=school_day` / "
@@ -112,6 +113,7 @@ class MeterPublisher:
             self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"),
                                                                getattr(context, "calendar", None))
         self._alerts_saved = time.monotonic()
+        self._counter_saved = float("-inf")  # the first reading is saved at once
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         """A good reading: telemetry, retained state, alerts."""
@@ -119,14 +121,16 @@ class MeterPublisher:
         with self._lock:
             count = values.get(self.counter)
             if count is not None:
-                if self._last_counter is not None and count < self._last_counter:
+                backwards = self._last_counter is not None and count < self._last_counter
+                if backwards:
                     self.ctx.log.warning("%s went backwards from %s to %s (meter replaced or rolled over)",
                                          self.counter, self._last_counter, count)
                     self.ctx.event("counter_reset", {"counter": self.counter, "previous": self._last_counter,
                                                      "current": count}, ts)
                 if count != self._last_counter:
                     self._last_counter = count
-                    self.ctx.save("counter", count)
+                    if time.monotonic() - self._counter_saved >= COUNTER_SAVE_SECONDS or backwards:
+                        self.save_counter()
             self.ctx.telemetry(values, ts)
             self.values = dict(values)
             self.failed_in_row = 0
@@ -173,6 +177,13 @@ class MeterPublisher:
                 self.ctx.event(alert.type, alert.fields, alert.ts_ms)
         if self.detectors and time.monotonic() - self._alerts_saved >= ALERT_SAVE_SECONDS:
             self.save_alerts()
+
+    def save_counter(self) -> None:
+        """Keep the last counter (a restart compares the next reading with it); a crash loses at most
+        COUNTER_SAVE_SECONDS of it, so a reset in that window compares with a slightly older value."""
+        if self._last_counter is not None:
+            self.ctx.save("counter", self._last_counter)
+            self._counter_saved = time.monotonic()
 
     def save_alerts(self) -> None:
         if self.detectors:
@@ -238,4 +249,5 @@ class PolledMeter:
         if self.bus is not None:
             self.bus.remove(self)
             self.bus = None
+        self.publisher.save_counter()
         self.publisher.save_alerts()

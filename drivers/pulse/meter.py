@@ -151,6 +151,7 @@ class PulseMeter:
             self._input = None
         with self._lock:
             self.ctx.save("pulses", self.pulses)
+        self.publisher.save_counter()
         self.publisher.save_alerts()
 
 
