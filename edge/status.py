@@ -303,7 +303,9 @@ def render_node(r: dict[str, Any], tz: Any = None) -> str:
     else:
         age = r["oldest_unsent_age_s"]
         oldest = f", oldest {_age(age)} old" if age is not None else ""
-        lines.append(f"  outbox on disk: {r['outbox']} waiting{oldest}")
+        # readings younger than storage.flush_ms may wait in the agent's memory only: not counted here
+        lines.append(f"  outbox on disk: {r['outbox']} waiting{oldest} (readings the broker has not "
+                     f"acknowledged within storage.flush_ms; younger ones wait in the agent's memory)")
     lines.append("  devices:")
     for d in r["devices"]:
         state = d["state"] or {}
