@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edge.store.db import Database
+from edge.store.db import Database, is_full
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS seqs (device TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 COLUMNS = {"correlation": "BLOB"}
 COLS = "id, topic, payload, qos, correlation, kind"  # what an OutboxRow is read from
 SEQ_BLOCK = 1000  # seqs a staged device reserves on disk at once (one small write per this many readings)
+FLUSH_RETRY_SECONDS = 1.0  # a flush the disk refused (full) is tried again this often
 STAGE_MAX = 5000  # staged readings at most: beyond, the due ones and the oldest are written at once
 
 
@@ -98,6 +99,7 @@ class Outbox:
         self._resync()
         last = db.query("SELECT seq FROM sqlite_sequence WHERE name='outbox'")
         self._next_id = max(last[0][0] if last else 0, db.query("SELECT MAX(id) FROM outbox")[0][0] or 0) + 1
+        self._retry_at = 0.0  # a flush the disk refused is tried again from then
         self.written = 0  # readings that had to be written to disk (stats: the rest never touched it)
 
     # -- in ----------------------------------------------------------------------
@@ -189,16 +191,30 @@ class Outbox:
             if not self._stage:
                 return 0
             due_before = time.monotonic() - self.flush_s
-            rows = [row for row, at in self._stage.values() if everything or at <= due_before]
+            if not everything and time.monotonic() < self._retry_at:
+                return 0
+            rows = []
+            for row, at in self._stage.values():  # in id order, which is the order they were accepted
+                if not everything and at > due_before:
+                    break
+                rows.append(row)
             if not rows:
                 return 0
-            with self.db.transaction() as c:
-                c.executemany(
-                    "INSERT INTO outbox(id, kind, topic, payload, qos) VALUES(?,'telemetry',?,?,?)",
-                    [(r.id, r.topic, r.payload, r.qos) for r in rows],
-                )
-                c.execute("INSERT INTO kv(scope, key, value) VALUES('outbox','dropped',?) "
-                          "ON CONFLICT(scope, key) DO UPDATE SET value=excluded.value", (str(self.dropped),))
+            try:
+                with self.db.transaction() as c:
+                    c.executemany(
+                        "INSERT INTO outbox(id, kind, topic, payload, qos) VALUES(?,'telemetry',?,?,?)",
+                        [(r.id, r.topic, r.payload, r.qos) for r in rows],
+                    )
+                    self.db.put("outbox", "dropped", self.dropped, conn=c)
+            except Exception as exc:
+                if everything or not is_full(exc):
+                    raise
+                # the disk is full (the owner reports it: Database.full): they stay staged, tried again
+                # in a second; a full stage refuses new readings (STAGE_MAX), as a full disk did before
+                self._retry_at = time.monotonic() + FLUSH_RETRY_SECONDS
+                return 0
+            self._retry_at = 0.0
             for r in rows:
                 del self._stage[r.id]
             self.written += len(rows)
@@ -210,7 +226,7 @@ class Outbox:
             if not self._stage:
                 return None
             oldest = next(iter(self._stage.values()))[1]
-            return max(0.0, oldest + self.flush_s - time.monotonic())
+            return max(0.0, oldest + self.flush_s - time.monotonic(), self._retry_at - time.monotonic())
 
     def close(self) -> None:
         """A clean stop: what is still staged goes to disk, and the exact seqs (no gap after a restart)."""
@@ -233,9 +249,14 @@ class Outbox:
                 )
             ]
             if replies is not True and self._stage:
-                staged = [row for i, (row, _) in self._stage.items() if i > after_id]
+                staged: list[OutboxRow] = []
+                for i, (row, _) in self._stage.items():  # in id order; the first few are in flight
+                    if i > after_id:
+                        staged.append(row)
+                        if len(staged) >= limit:
+                            break
                 if staged:
-                    rows = sorted(rows + staged[:limit], key=lambda r: r.id)[:limit]
+                    rows = sorted(rows + staged, key=lambda r: r.id)[:limit]
             return rows
 
     def rows(self, row_ids: list[int]) -> list[OutboxRow]:
