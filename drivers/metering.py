@@ -31,7 +31,6 @@ COUNTERS = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3"}
 FAILURES = ("timeout", "truncated", "garbage", "checksum", "wrong_address", "error_reply", "bad_value",
             "port")
 ALERT_SAVE_SECONDS = 60.0  # detector memory is written at most this often (and at stop)
-COUNTER_SAVE_SECONDS = 60.0  # the last counter (reset detection) likewise: not one SD-card write per reading
 FAILURE_LOG_SECONDS = 60.0  # one "timeout: ..." line per kind per meter at most this often
 
 PORT_DOC = ("serial device (`/dev/ttyUSB0`), or a built-in simulator: `sim:dlt645?profile=school_day` / "
@@ -113,7 +112,6 @@ class MeterPublisher:
             self.detectors["after_hours"] = AfterHoursDetector(ah, saved.get("after_hours"),
                                                                getattr(context, "calendar", None))
         self._alerts_saved = time.monotonic()
-        self._counter_saved = float("-inf")  # the first reading is saved at once
 
     def publish(self, values: dict[str, float], ts_ms: int | None = None) -> None:
         """A good reading: telemetry, retained state, alerts."""
@@ -129,8 +127,10 @@ class MeterPublisher:
                                                      "current": count}, ts)
                 if count != self._last_counter:
                     self._last_counter = count
-                    if time.monotonic() - self._counter_saved >= COUNTER_SAVE_SECONDS or backwards:
+                    if backwards:  # the reset event is out: the new start must not raise it again
                         self.save_counter()
+                    else:  # not an SD-card write per reading: the agent writes these once a minute
+                        self.ctx.save_soon("counter", count)
             self.ctx.telemetry(values, ts)
             self.values = dict(values)
             self.failed_in_row = 0
@@ -179,11 +179,10 @@ class MeterPublisher:
             self.save_alerts()
 
     def save_counter(self) -> None:
-        """Keep the last counter (a restart compares the next reading with it); a crash loses at most
-        COUNTER_SAVE_SECONDS of it, so a reset in that window compares with a slightly older value."""
+        """Keep the last counter now (a restart compares the next reading with it). Between these,
+        save_soon keeps it at most a minute stale: a crash then compares with a slightly older value."""
         if self._last_counter is not None:
             self.ctx.save("counter", self._last_counter)
-            self._counter_saved = time.monotonic()
 
     def save_alerts(self) -> None:
         if self.detectors:

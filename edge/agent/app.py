@@ -59,6 +59,7 @@ PRUNE_SECONDS = 86400.0  # how often old command-log entries are removed
 SCHEDULE_CATCH_UP_MINUTES = 15  # entries missed by a restart or a clock step this recently still run
 PARKED_RETRY_SECONDS = 300.0  # outbox rows the broker refused are offered again this often
 STALL_SECONDS = 60.0  # in-flight messages unacknowledged this long are sent again
+SOON_SECONDS = 60.0  # values devices keep with save_soon (meter counters) are written this often, together
 
 
 def now_ms() -> int:
@@ -129,6 +130,9 @@ class DeviceContextImpl:
     def save(self, key: str, value: Any) -> None:
         self.agent.db.put(self.device_id, key, value)
 
+    def save_soon(self, key: str, value: Any) -> None:
+        self.agent.db.put_soon(self.device_id, key, value)  # on disk within SOON_SECONDS (or at stop)
+
 
 class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
@@ -177,6 +181,7 @@ class Agent:
         self._parked: set[int] = set()  # outbox rows the broker refused (PUBACK with an error)
         self._next_parked_retry = 0.0
         self._next_health = time.monotonic() + cfg["health_seconds"]
+        self._next_soon = time.monotonic() + SOON_SECONDS
         self.tz = ZoneInfo(cfg["timezone"]) if cfg.get("timezone") else None
         self.ready = threading.Event()  # devices started, main loop running
         self.online = threading.Event()  # connected and subscribed: commands reach us
@@ -521,6 +526,7 @@ class Agent:
             self._watch_storage,
             self._prune,
             self._maybe_health,
+            self._save_soon,
             self._rules,
         ):
             self._guard(part)
@@ -533,6 +539,11 @@ class Agent:
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_SECONDS
             self.commands.prune()
+
+    def _save_soon(self) -> None:
+        if time.monotonic() >= self._next_soon:
+            self._next_soon = time.monotonic() + SOON_SECONDS
+            self.db.flush_soon()
 
     def _maybe_health(self) -> None:
         if time.monotonic() >= self._next_health:
