@@ -256,7 +256,7 @@ def main() -> None:
     )
     r50, r99 = med(cmd_p50) / med(raw_p50), med(cmd_p99) / med(raw_p99)
     print(f"  ratio command/raw  p50 {r50:5.2f}x  p99 {r99:5.2f}x")
-    print(f"telemetry via outbox {med(rates):8.0f} msg/s  (durable: fsync per message, PUBACK before delete)")
+    print(f"telemetry via outbox {med(rates):8.0f} msg/s  (staged: storage.flush_ms)")
     print(f"raw paho QoS 1       {med(raws):8.0f} msg/s  ratio {med(rates) / med(raws):.2f}")
     print(f"idle agent, 2 relays: peak RSS {rss / 1024:.1f} MiB")
 

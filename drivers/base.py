@@ -36,7 +36,7 @@ class DeviceContext(Protocol):
     timezone: str | None  # the agent's IANA zone for local-time rules; None: the system's
 
     def telemetry(self, values: dict[str, float], ts_ms: int | None = None) -> None:
-        """Queue a reading durably (outbox); returns once it is on disk."""
+        """Queue a reading (outbox); durable within ``storage.flush_ms`` unless the broker has it sooner."""
 
     def event(self, type_: str, fields: dict[str, Any], ts_ms: int | None = None) -> None:
         """Queue an event durably (outbox)."""
@@ -49,6 +49,10 @@ class DeviceContext(Protocol):
 
     def save(self, key: str, value: Any) -> None:
         """Store a JSON value durably for this device."""
+
+    def save_soon(self, key: str, value: Any) -> None:
+        """Store a JSON value that may be a minute late on disk (written with others in one
+        transaction: a value that changes at every reading must not cost an SD-card write each)."""
 
 
 @runtime_checkable

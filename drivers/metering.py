@@ -89,14 +89,18 @@ class MeterPublisher:
         with self._lock:
             count = values.get(self.counter)
             if count is not None:
-                if self._last_counter is not None and count < self._last_counter:
+                backwards = self._last_counter is not None and count < self._last_counter
+                if backwards:
                     self.ctx.log.warning("%s went backwards from %s to %s (meter replaced or rolled over)",
                                          self.counter, self._last_counter, count)
                     self.ctx.event("counter_reset", {"counter": self.counter, "previous": self._last_counter,
                                                      "current": count}, ts)
                 if count != self._last_counter:
                     self._last_counter = count
-                    self.ctx.save("counter", count)
+                    if backwards:  # the reset event is out: the new start must not raise it again
+                        self.save_counter()
+                    else:  # not an SD-card write per reading: the agent writes these once a minute
+                        self.ctx.save_soon("counter", count)
             self.ctx.telemetry(values, ts)
             self.values = dict(values)
             self.failed_in_row = 0
@@ -134,6 +138,12 @@ class MeterPublisher:
         if self.last_error is not None:
             state["last_error"] = self.last_error
         self.ctx.state(state)
+
+    def save_counter(self) -> None:
+        """Keep the last counter now (a restart compares the next reading with it). Between these,
+        save_soon keeps it at most a minute stale: a crash then compares with a slightly older value."""
+        if self._last_counter is not None:
+            self.ctx.save("counter", self._last_counter)
 
 
 class PolledMeter:
@@ -194,3 +204,4 @@ class PolledMeter:
         if self.bus is not None:
             self.bus.remove(self)
             self.bus = None
+        self.publisher.save_counter()

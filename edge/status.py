@@ -322,7 +322,9 @@ def _db_lines(r: dict[str, Any]) -> list[str]:
     else:
         age = r["oldest_unsent_age_s"]
         oldest = f", oldest {_age(age)} old" if age is not None else ""
-        lines.append(f"  outbox on disk: {r['outbox']} waiting{oldest}")
+        # readings younger than storage.flush_ms may wait in the agent's memory only: not counted here
+        lines.append(f"  outbox on disk: {r['outbox']} waiting{oldest} (readings the broker has not "
+                     f"acknowledged within storage.flush_ms; younger ones wait in the agent's memory)")
     return lines
 
 

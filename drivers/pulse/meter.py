@@ -154,6 +154,7 @@ class PulseMeter:
             self._input = None
         with self._lock:
             self.ctx.save("pulses", self.pulses)
+        self.publisher.save_counter()
 
 
 SPEC = DriverSpec(kind="water_meter", driver="pulse", fields=FIELDS, build=PulseMeter,

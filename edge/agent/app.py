@@ -55,6 +55,7 @@ STORAGE_PROBE_SECONDS = 1.0  # while storage is full, a small write tries it thi
 RETAINED_MEMORY = 1000  # retained commands remembered as already answered (replied/logged once)
 PRUNE_SECONDS = 86400.0  # how often old command-log entries are removed
 SCHEDULE_CATCH_UP_MINUTES = 15  # entries missed by a restart or a clock step this recently still run
+SOON_SECONDS = 60.0  # values devices keep with save_soon (meter counters) are written this often, together
 
 
 def now_ms() -> int:
@@ -125,6 +126,9 @@ class DeviceContextImpl:
     def save(self, key: str, value: Any) -> None:
         self.agent.db.put(self.device_id, key, value)
 
+    def save_soon(self, key: str, value: Any) -> None:
+        self.agent.db.put_soon(self.device_id, key, value)  # on disk within SOON_SECONDS (or at stop)
+
 
 class Agent:
     def __init__(self, cfg: dict[str, Any], resources: Resources | None = None) -> None:
@@ -133,7 +137,7 @@ class Agent:
         THROTTLE.reset()  # one agent per process; a test's agent starts with a clean count
         self.topics = Topics(cfg["mqtt"]["root"], cfg["site"], cfg["node"])
         self.db = Database(cfg["storage"]["path"])
-        self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"])
+        self.outbox = Outbox(self.db, cfg["storage"]["max_outbox"], cfg["storage"]["flush_ms"])
         self.commands = CommandLog(self.db)
         self.inbox: queue.Queue = queue.Queue()  # control records: bounded by what produces them
         self.messages: queue.Queue = queue.Queue()  # inbound MQTT messages (bounded by the session)
@@ -168,6 +172,7 @@ class Agent:
         self._closing = False
         self._next_prune = time.monotonic() + PRUNE_SECONDS
         self._next_health = time.monotonic() + cfg["health_seconds"]
+        self._next_soon = time.monotonic() + SOON_SECONDS
         self.tz = ZoneInfo(cfg["timezone"]) if cfg.get("timezone") else None
         self.ready = threading.Event()  # devices started, main loop running
         self.online = threading.Event()  # connected and subscribed: commands reach us
@@ -234,6 +239,7 @@ class Agent:
         self._guard(self._drain, self._idle_timeout())
         self._guard(self._take_messages)
         self._guard(self._pump)
+        self._guard(self.outbox.flush)  # readings still unacknowledged after flush_ms go to disk
         self._tick()
         self._guard(self._flush_states)
 
@@ -258,10 +264,12 @@ class Agent:
     def _idle_timeout(self) -> float:
         if not self.messages.empty():
             return 0.0
+        wait = IDLE_SECONDS
         end = self.switching.next_pulse_end()
-        if end is None:
-            return IDLE_SECONDS
-        return min(IDLE_SECONDS, max(0.0, end - time.monotonic()))
+        if end is not None:
+            wait = min(wait, max(0.0, end - time.monotonic()))
+        flush = self.outbox.next_flush_in()  # staged readings are written on time, not a turn late
+        return wait if flush is None else min(wait, flush)
 
     def stop(self) -> None:
         self._stop.set()
@@ -286,6 +294,10 @@ class Agent:
         self._drain(timeout=0)  # PUBACKs already received
         self.session.stop(final=[(self.topics.status, b"offline", True)])
         self._drain(timeout=0)
+        try:
+            self.outbox.close()  # staged readings to disk, exact seqs: nothing lost, no gap
+        except Exception as exc:
+            log.error("could not write %d staged readings at stop (%s)", self.outbox.staged, exc)
         self.db.close()
 
     # -- main loop --------------------------------------------------------------
@@ -448,6 +460,7 @@ class Agent:
             self._watch_storage,
             self._prune,
             self._maybe_health,
+            self._save_soon,
             self._rules,
         ):
             self._guard(part)
@@ -460,6 +473,11 @@ class Agent:
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + PRUNE_SECONDS
             self.commands.prune()
+
+    def _save_soon(self) -> None:
+        if time.monotonic() >= self._next_soon:
+            self._next_soon = time.monotonic() + SOON_SECONDS
+            self.db.flush_soon()
 
     def _maybe_health(self) -> None:
         if time.monotonic() >= self._next_health:

@@ -42,6 +42,7 @@ from edge.bridge.decode import BadMessage, Telemetry
 from edge.bridge.lineproto import Point
 from edge.bridge.sinks import Sink, SinkRejected, SinkUnavailable, make_sink
 from edge.heartbeat import Heartbeats
+from edge.mqtt.info_pages import InfoPages, page_of_topic
 from edge.mqtt.payloads import printable
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Will
 from edge.mqtt.topics import DataTopic, parse_data_topic
@@ -98,6 +99,7 @@ class Bridge:
         self.adopt_retry_at: dict[str, float] = {}
         self.unsubscribed_at: float | None = None  # adopt mode: when the peer's subscriptions were dropped
         self.adopted = False  # adopt mode: the peer's session was emptied and ended
+        self.info_pages = InfoPages()
         self.held: deque[Held] = deque()
         self.batch: list[Point] = []
         self.batch_msgs: list[Message] = []
@@ -166,7 +168,8 @@ class Bridge:
         share = f"$share/{self.group}/" if self.group else ""
         data = [f"{share}{self.root}/+/+/+/{leaf}" for leaf in ("telemetry", "event", "state")]
         watch = [peers.status_filter(self.group)] if self.group else []
-        return [f"{self.root}/+/+/info", *data, *watch]  # every bridge needs every node's info: not shared
+        # every bridge needs every node's info (and a large node's pages): not shared
+        return [f"{self.root}/+/+/info", f"{self.root}/+/+/info/+", *data, *watch]
 
     # -- main loop --------------------------------------------------------------
     def _drain_inbox(self, timeout: float | None = None) -> None:
@@ -240,7 +243,7 @@ class Bridge:
                 self._on_peer_state(msg)
                 self._ack(msg)
                 return
-            if msg.topic.endswith("/info"):
+            if page_of_topic(msg.topic) is not None:
                 self._on_info(msg)
                 self._ack(msg)
                 return
@@ -352,13 +355,17 @@ class Bridge:
             self._refused_since_log = 0
 
     def _on_info(self, msg: Message) -> None:
-        where = decode.parse_info_topic(msg.topic)
+        page = page_of_topic(msg.topic) or 1
+        where = decode.parse_info_topic(msg.topic.rsplit("/", 1)[0] if page > 1 else msg.topic)
         if where is None:
-            raise BadMessage("info topic must be campus/{site}/{node}/info")
-        if not msg.payload:
-            return  # a retained info being cleared
-        kinds = decode.parse_info(msg.payload, self.max_bytes)
+            raise BadMessage("info topic must be campus/{site}/{node}/info[/{page}]")
         key = "/".join(where)
+        # a large node's info comes in pages (docs/mqtt.md): its kinds are known once all are here
+        whole = self.info_pages.feed(key, page, decode.parse_object(msg.payload, self.max_bytes)
+                                     if msg.payload else None)
+        if whole is None:
+            return  # cleared, or pages still to come
+        kinds = decode.info_kinds(whole)
         if self.kinds.get(key) != kinds:
             self.kinds[key] = kinds
             self.db.put("bridge", "kinds", self.kinds)

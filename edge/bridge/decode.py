@@ -194,7 +194,11 @@ def decode_state(topic: DataTopic, payload: bytes, max_bytes: int) -> Decoded | 
 
 def parse_info(payload: bytes, max_bytes: int) -> dict[str, str]:
     """device id -> kind from a node's retained info; kinds that are not plain ids become `unknown`."""
-    obj = parse_object(payload, max_bytes)
+    return info_kinds(parse_object(payload, max_bytes))
+
+
+def info_kinds(obj: dict) -> dict[str, str]:
+    """device id -> kind from an info object (a whole one, or a large node's pages merged)."""
     devices = obj.get("devices")
     if not isinstance(devices, list):
         raise BadMessage("info needs 'devices', a list")

@@ -223,6 +223,15 @@ STORAGE = Obj(
             "telemetry is dropped first (events last), and counted",
             default=200_000,
         ),
+        "flush_ms": Field(
+            Int(min=0, max=60_000),
+            "readings the broker acknowledges within this many ms are never written to the SD card; "
+            "older unacknowledged ones are written then, in one transaction. A reading accepted more "
+            "than flush_ms (+ 0.2 s) before a power loss survives, a younger one may not; events, "
+            "rule actions and command replies are written at once whatever this says. 0: every "
+            "reading is written (fsync) before it is accepted",
+            default=1000,
+        ),
     }
 )
 

@@ -34,6 +34,7 @@ from edge.hub.journal import Journal
 from edge.hub.model import Alert
 from edge.hub.rules import plan
 from edge.hub.upkeep.service import Upkeep
+from edge.mqtt.info_pages import InfoPages
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Hub:
         self._listeners: list[Callable[[str, Any], None]] = []
         # memory: (site, node) -> view pieces; info and status also persisted by the journal
         self._infos: dict[tuple[str, str], dict[str, Any]] = {}
+        self._info_pages = InfoPages()  # pages of large nodes' info until each is complete
         self._online: dict[tuple[str, str], bool | None] = {}
         self._status_ms: dict[tuple[str, str], int | None] = {}
         self._last_seen: dict[tuple[str, str], int] = {}
@@ -298,10 +300,12 @@ class Hub:
                 self._emit("alert", alert)
             self._emit("status", {"site": rec.site, "node": rec.node, "online": rec.online, "ts_ms": now})
         elif isinstance(rec, ingest.InfoIn):
-            if self._infos.get(key) != rec.info:
-                self._infos[key] = rec.info
-                self.journal.save_info(rec.site, rec.node, rec.info)
-                log.info("node %s/%s: %d device(s) known", rec.site, rec.node, len(rec.info["devices"]))
+            # a large node's info comes in pages: names are taken once pages 1..n of a session are here
+            info = self._info_pages.feed(key, rec.page, rec.info or None)
+            if info is not None and self._infos.get(key) != info:
+                self._infos[key] = info
+                self.journal.save_info(rec.site, rec.node, info)
+                log.info("node %s/%s: %d device(s) known", rec.site, rec.node, len(info["devices"]))
         elif isinstance(rec, ingest.StateIn):
             self._states[(rec.site, rec.node, rec.device)] = rec.state
             self.upkeep.on_state(rec.site, rec.node, rec.device, rec.state,

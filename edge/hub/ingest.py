@@ -49,7 +49,8 @@ class StatusIn:
 class InfoIn:
     site: str
     node: str
-    info: dict[str, Any]  # version, session, started, devices: [{id, kind, name?, groups?}]
+    info: dict[str, Any]  # version, session, started, devices: [{id, kind, name?, groups?}]; pages if paged
+    page: int = 1  # a large node's info comes in pages (docs/mqtt.md): `{base}/info/{page}`
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def subscriptions(root: str, sites: list[str]) -> list[str]:
     out: list[str] = []
     for s in sites:
         base = f"{root}/{s}/+"
-        out += [f"{base}/status", f"{base}/info", f"{base}/+/event", f"{base}/+/state", f"{base}/+/reply",
-                f"{base}/+/telemetry"]
+        out += [f"{base}/status", f"{base}/info", f"{base}/info/+", f"{base}/+/event", f"{base}/+/state",
+                f"{base}/+/reply", f"{base}/+/telemetry"]
     return out
 
 
@@ -110,6 +111,8 @@ def decode(root: str, topic: str, payload: bytes, max_bytes: int) -> Record | No
             return None if not payload else InfoIn(site, node, parse_info(payload))
         raise BadPayload(f"unexpected node topic leaf {leaf!r}")
     device = parts[2]
+    if device == "info" and leaf.isdigit() and int(leaf) >= 2:  # page n of a large node's info
+        return InfoIn(site, node, parse_info(payload) if payload else {}, int(leaf))
     if leaf == "state":
         return None if not payload else StateIn(site, node, device, _object(payload))
     if leaf == "event":
@@ -158,8 +161,11 @@ def parse_info(payload: bytes) -> dict[str, Any]:
         clean.append({"id": d["id"], "kind": str(d.get("kind", "")), "driver": str(d.get("driver", "")),
                       "name": str(d["name"]) if d.get("name") else "",
                       "groups": [str(g) for g in groups] if isinstance(groups, list) else []})
-    return {"version": str(info.get("version", "")), "session": info.get("session"),
-            "started": info.get("started"), "devices": clean}
+    out = {"version": str(info.get("version", "")), "session": info.get("session"),
+           "started": info.get("started"), "devices": clean}
+    if isinstance(info.get("pages"), int):
+        out["pages"] = info["pages"]
+    return out
 
 
 def decode_snapshot(value: Any) -> bytes | None:

@@ -64,6 +64,7 @@ class Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._soon: dict[tuple[str, str], Any] = {}  # put_soon values not yet written
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
@@ -145,6 +146,9 @@ class Database:
                 raise
 
     def get(self, scope: str, key: str, default: Any = None) -> Any:
+        with self._lock:
+            if (scope, key) in self._soon:
+                return self._soon[(scope, key)]
         rows = self.query("SELECT value FROM kv WHERE scope=? AND key=?", (scope, key))
         return json.loads(rows[0][0]) if rows else default
 
@@ -160,6 +164,26 @@ class Database:
             with self.transaction() as c:
                 c.execute(sql, args)
 
+    def put_soon(self, scope: str, key: str, value: Any) -> None:
+        """Like put, but kept in memory until ``flush_soon`` writes every such value in one
+        transaction (the owner calls it now and then, and ``close`` does): for values that change
+        often and may be a little stale after a crash (a meter's last counter)."""
+        with self._lock:
+            self._soon[(scope, key)] = value
+
+    def flush_soon(self) -> None:
+        with self._lock:
+            if not self._soon:
+                return
+            with self.transaction() as c:
+                for (scope, key), value in self._soon.items():
+                    self.put(scope, key, value, conn=c)
+            self._soon.clear()
+
     def close(self) -> None:
         with self._lock:
+            try:
+                self.flush_soon()
+            except Exception as exc:
+                log.error("could not write %d value(s) kept for later (%s)", len(self._soon), exc)
             self._conn.close()

@@ -45,6 +45,8 @@ class RecordingContext:
     def save(self, key: str, value: Any) -> None:
         self.store[key] = value
 
+    save_soon = save
+
     def event_types(self) -> list[str]:
         with self._lock:
             return [t for t, _ in self.events]

@@ -198,3 +198,61 @@ def test_messages_the_broker_refuses_stay_in_the_outbox_until_allowed(
         ra.stop()
     finally:
         broker.kill()
+
+
+def _disk_readings(db: Path, topic_end: str) -> list[dict]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT topic, payload FROM outbox WHERE kind='telemetry' ORDER BY id").fetchall()
+    except sqlite3.OperationalError:  # the agent has not created its tables yet
+        rows = []
+    finally:
+        conn.close()
+    return [json.loads(p) for t, p in rows if t.endswith(topic_end)]
+
+
+def test_kill_9_loop_loses_no_reading_older_than_flush_ms(broker, tmp_path: Path, mqtt_probe):
+    """The stated promise (storage.flush_ms): a reading accepted more than flush_ms (+ a loop turn)
+    before the agent dies is on disk and reaches the broker later; seq jumps past a crash, never repeats."""
+    flush_ms, slack_s = 500, 1.2  # slack: a loaded machine may pause the meter's thread
+    water = {"id": "water", "kind": "water_meter", "driver": "pulse", "pin": 5, "litres_per_pulse": 1,
+             "poll_seconds": 0.05}
+    db, cmd, env = agent_process(broker, tmp_path, "wear-node", storage={"path": str(tmp_path / "agent.db"),
+                                                                         "flush_ms": flush_ms})
+    cfg = yaml.safe_load((tmp_path / "agent.yaml").read_text())
+    cfg["devices"].append(water)
+    (tmp_path / "agent.yaml").write_text(yaml.safe_dump(cfg))
+    topic = "campus/test-site/wear-node/water/telemetry"
+    probe = mqtt_probe([topic], client_id="consumer-wear", persistent=True)
+    broker.stop()  # nothing is acknowledged: every reading must reach the disk by itself
+    on_disk: list[dict] = []
+    for _ in range(3):
+        before = len(_disk_readings(db, "/water/telemetry")) if db.exists() else 0
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda n=before: db.exists() and len(_disk_readings(db, "/water/telemetry")) > n + 5,
+                     timeout=30, what="readings written")
+            time.sleep(1.5)
+        finally:
+            killed_ms = time.time() * 1000
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        stored = _disk_readings(db, "/water/telemetry")
+        newest = max(r["ts"] for r in stored)
+        assert newest >= killed_ms - flush_ms - 200 - slack_s * 1000, (
+            f"newest reading on disk is {killed_ms - newest:.0f} ms older than the kill"
+        )
+        on_disk = stored
+    seqs_on_disk = [r["seq"] for r in on_disk]
+    assert len(set(seqs_on_disk)) == len(seqs_on_disk), "a seq was handed out twice across kill -9"
+    assert seqs_on_disk == sorted(seqs_on_disk)
+    broker.start()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: set(seqs_on_disk) <= set(seqs(probe, topic)), timeout=60,
+                 what="every reading written before the kills at the broker")
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0, "agent exits cleanly on SIGTERM"

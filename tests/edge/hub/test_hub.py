@@ -139,3 +139,28 @@ def test_screening_telemetry_and_agent_health(run_hub, mqtt_probe) -> None:
     assert totals == [(SITE, "gate", "cam-east", {"screened": 40, "fevers": 1, "rechecks": 2, "covered": 3,
                                                   "unscreened": 0})]
     assert json.loads(json.dumps(rh.hub.nodes()))  # the console serialises it
+
+
+def test_names_of_a_large_node_come_from_every_info_page(run_hub, mqtt_probe) -> None:
+    """10,000 devices: the agent pages its info (docs/mqtt.md); an alert of a device on the last page
+    carries its name, not its id."""
+    from edge.mqtt.payloads import info_pages
+
+    rh = run_hub()
+    probe = mqtt_probe()
+    devices = [{"id": f"m{i:05d}", "kind": "electricity_meter", "driver": "modbus", "name": f"表 {i}"}
+               for i in range(9_999)]
+    devices.append({"id": "cam-last", "kind": "thermal_camera", "driver": "sim", "name": "西门"})
+    pages = info_pages("1.0", 5, 0, devices)
+    assert len(pages) > 2
+    probe.publish(f"{BASE}/info", pages[0], retain=True)  # page 1 first: incomplete until the rest come
+    for p in pages[1:]:
+        probe.publish(f"{BASE}/info/{p['page']}", p, retain=True)
+    node = wait_for(lambda: (rh.journal.nodes().get((SITE, "gate")) or {}).get("info") or None,
+                    what="the info kept")
+    wait_for(lambda: len(rh.journal.nodes()[(SITE, "gate")]["info"]["devices"]) == 10_000,
+             what="all pages merged")
+    assert node is not None
+    probe.publish(f"{BASE}/cam-last/event", fever(1))
+    a = wait_for(lambda: rh.journal.alerts(), what="the alert")[0]
+    assert a.place == "西门"
