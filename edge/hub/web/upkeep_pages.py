@@ -63,7 +63,8 @@ def task_rows(item: dict[str, Any], lang: str, console: Console) -> list[dict[st
                 else text("console.mt.never", lang))
         rows.append({"id": t["id"], "name": t["name"], "due": st.due, "used": " · ".join(used),
                      "left": " · ".join(left) or "-", "last": last,
-                     "state": text("console.mt.overdue", lang, why=t["reasons"]) if st.due
+                     "state": text("console.mt.overdue", lang, why=service.reasons_text(t["task"], st, lang))
+                     if st.due
                      else text("console.mt.ok", lang)})
     return rows
 

@@ -135,3 +135,16 @@ def test_logistics_records_a_service_and_steps_a_repair_through_the_upkeep_funct
     assert "已修复" in listing and "门锁坏了" in listing and "暂缓" in listing
     en = c.get("/repairs?lang=en").text
     assert "Repair requests" in en and "Fixed" in en
+
+
+def test_maintenance_page_in_english_names_the_due_reason_in_english(run_console):
+    rc = run_console(maintenance=MAINTENANCE, language="zh-CN")
+    c, _ = rc.login("admin")
+    with rc.hub.journal.db.transaction() as tx:  # the filter's baseline 100 days ago: due by the calendar
+        tx.execute("UPDATE upkeep_baseline SET since_ms = since_ms - ? WHERE item='dispenser-3f'",
+                   (100 * 86_400_000,))
+    en = c.get("/maintenance?lang=en").text
+    assert "Due: 100 days since the last service (every 90 days)" in en
+    assert 'class="task due"' in en and en.count('class="task due"') == 1
+    zh = c.get("/maintenance?lang=zh-CN").text
+    assert "已到期：距上次维保 100 天（每 90 天）" in zh
