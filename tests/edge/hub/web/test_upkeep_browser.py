@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from edge.hub.upkeep import service
 from tests.conftest import wait_for
 from tests.edge.hub.support import info
-from tests.edge.hub.web.browser import PHONE, chromium, log_in, shot
+from tests.edge.hub.web.browser import DESKTOP, PHONE, chromium, log_in, shot
 from tests.edge.hub.web.support import PASSWORDS, snapshot_png
 from tests.edge.hub.web.test_upkeep_pages import MAINTENANCE
 
@@ -80,4 +80,6 @@ def test_logistics_services_a_due_filter_and_accepts_a_duty_repair(run_console, 
             box = el.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, box
         shot(logistics, "upkeep-repairs-phone")
+        logistics.set_viewport_size(DESKTOP)
+        shot(logistics, "upkeep-repairs-desktop")
     assert service.get_repair(rc.hub.journal, 1)["accepted_by"] == "logistics"
