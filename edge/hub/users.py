@@ -2,7 +2,9 @@
 
 Roles (issue #10): ``admin`` may do everything, including managing users; ``logistics`` runs appliances,
 meters and alerts; ``duty`` works the gate (acknowledge, record the handheld reading) and may not switch
-appliances. What each role may do is the table ROLE_RIGHTS, checked by the server on every request.
+appliances. Any staff may report a repair (``repairs``); ``upkeep`` (record a service, accept, fix or
+defer a repair) is logistics' and admin's. What each role may do is the table ROLE_RIGHTS, checked by the
+server on every request.
 
     >>> users = Users("/var/lib/campus-edge/hub.db")
     >>> users.add("wang", "duty", "a long passphrase")
@@ -23,9 +25,11 @@ ROLES = ("admin", "logistics", "duty")
 
 # What a role may do. Pages and API routes name the right they need; nothing else decides.
 ROLE_RIGHTS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"gate", "acknowledge", "alerts", "appliances", "switch", "meters", "nodes", "users"}),
-    "logistics": frozenset({"acknowledge", "alerts", "appliances", "switch", "meters", "nodes"}),
-    "duty": frozenset({"gate", "acknowledge", "alerts"}),
+    "admin": frozenset({"gate", "acknowledge", "alerts", "appliances", "switch", "meters", "nodes", "users",
+                        "repairs", "upkeep"}),
+    "logistics": frozenset({"acknowledge", "alerts", "appliances", "switch", "meters", "nodes", "repairs",
+                            "upkeep"}),
+    "duty": frozenset({"gate", "acknowledge", "alerts", "repairs"}),
 }
 
 NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")

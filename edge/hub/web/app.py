@@ -177,7 +177,8 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     if user:
         for path, right, key in (("/gate", "gate", "gate"), ("/appliances", "appliances", "appliances"),
                                  ("/meters", "meters", "meters"), ("/nodes", "nodes", "nodes"),
-                                 ("/alerts", "alerts", "alerts"), ("/users", "users", "users")):
+                                 ("/alerts", "alerts", "alerts"), ("/maintenance", "upkeep", "maintenance"),
+                                 ("/repairs", "repairs", "repairs"), ("/users", "users", "users")):
             if user.may(right):
                 nav.append({"path": path, "label": t(f"console.nav.{key}"),
                             "current": request.url.path.startswith(path)})
@@ -708,6 +709,12 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def upkeep_routes() -> list[Route]:
+    from edge.hub.web.upkeep_pages import ROUTES  # imports this module: loaded once the app is built
+
+    return ROUTES
+
+
 def create_app(console: Console, secret_key: str, secure_cookies: bool = False,
                session_hours: float = 12.0) -> Starlette:
     routes = [
@@ -730,6 +737,7 @@ def create_app(console: Console, secret_key: str, secure_cookies: bool = False,
         Route("/users", users_page, methods=["GET", "POST"]),
         Route("/users/{name}/remove", user_remove, methods=["POST"]),
         Route("/events", events),
+        *upkeep_routes(),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[
