@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
 import yaml  # noqa: E402
-from edge.victoria import VictoriaMetrics  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from tests.support.district import District, password  # noqa: E402
+from tests.support.victoria import VictoriaMetrics  # noqa: E402
 
 METRIC = "electricity_meter_energy_kwh"
 

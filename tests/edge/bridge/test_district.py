@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from edge.victoria import VictoriaMetrics
 
 from tests.conftest import wait_for
 from tests.support.district import District, Publisher, readings_in
+from tests.support.victoria import VictoriaMetrics
 
 WAN_OUTAGE_S = 60
 
