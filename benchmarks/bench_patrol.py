@@ -36,10 +36,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from drivers.surveillance.patrol import SLOTS, VisitError  # noqa: E402
 from drivers.surveillance.rtsp import StreamGrabber  # noqa: E402
 from drivers.surveillance.snapshot import SnapshotGrabber  # noqa: E402
 from edge.patrol.checks import Settings, Visit, evaluate  # noqa: E402
+from edge.processors.patrol import SLOTS, look  # noqa: E402
 from simulators.cameras import FAULTS, SimCamera  # noqa: E402
 
 OVERLAY = (0.0, 0.0, 0.33, 0.07)
@@ -81,11 +81,7 @@ def rounds(n: int, seed: int, reps: int) -> None:
 
         def patrol(kind: str):
             def visit(i: int) -> tuple[str, ...]:
-                g = snaps[i] if kind == "snap" else streams[i]
-                try:
-                    v = g.grab()
-                except VisitError as exc:
-                    v = Visit(error=exc.reason, detail=str(exc))
+                v = look(snaps[i] if kind == "snap" else streams[i])
                 r = evaluate(v, SETTINGS, memories.get((kind, i)))
                 memories[(kind, i)] = r.memory
                 fps.setdefault(kind, []).append(r.metrics.get("fps"))
@@ -174,10 +170,7 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
         fps: list[float] = []
 
         def visit(i: int) -> tuple[str, ...]:
-            try:
-                v = grabbers[i].grab()
-            except VisitError as exc:
-                v = Visit(error=exc.reason, detail=str(exc))
+            v = look(grabbers[i])
             r = evaluate(v, SETTINGS, memories.get(i))
             memories[i] = r.memory
             if r.metrics.get("fps") is not None:
@@ -226,7 +219,7 @@ def quality(n: int, seed: int) -> None:
             cam.hour = hour
             t = t0 + step * 600
             r = evaluate(Visit([cam.render(t), cam.render(t + 1.5)], 1.5), SETTINGS, mem)
-            if r.reasons:  # the driver looks again before it reports
+            if r.reasons:  # the patrol looks again before it reports
                 r2 = evaluate(Visit([cam.render(t + 3), cam.render(t + 4.5)], 1.5), SETTINGS, mem)
                 if r2.reasons:
                     false += 1

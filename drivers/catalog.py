@@ -59,7 +59,7 @@ EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
                  "min_night_flow_lpm", "baseline_lpm", "mad_lpm", "threshold_lpm", "nights"),
         **_METER,
     },
-    "surveillance": {  # the patrol (drivers/surveillance/patrol.py, docs/upkeep.md)
+    "surveillance": {  # the patrol (edge/processors/patrol.py, docs/upkeep.md)
         "camera_fault": ("reasons", "reason", "detail", "metrics", "snapshot_png"),
         "camera_ok": ("previous", "after_seconds"),
     },

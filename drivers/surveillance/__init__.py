@@ -1,3 +1,3 @@
-"""Surveillance cameras on patrol: ``snapshot`` (HTTP snapshot URL, digest auth) and ``rtsp`` (a stream
-read through OpenCV's FFmpeg backend). Both share the patrol device in ``patrol.py``; the checks are
-pure (edge/patrol/checks.py)."""
+"""Surveillance cameras' pictures for the patrol: ``snapshot`` (HTTP snapshot URL, digest auth) and ``rtsp``
+(a stream read through OpenCV's FFmpeg backend). Both only grab pictures through a visit source
+(``sources.py``); the patrol device is edge/processors/patrol.py, its checks are pure (edge/patrol/)."""

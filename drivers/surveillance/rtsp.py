@@ -7,6 +7,7 @@
 Each visit opens the stream (``cv2.VideoCapture(url, cv2.CAP_FFMPEG)`` with open and read timeouts),
 reads it for ``sample_seconds`` to measure the frame rate, keeps the first and last pictures and closes
 it: a patrol, not a recorder. Credentials go into the URL (``rtsp://user:password@host/...``), escaped.
+Only the pictures and the frame rate: the patrol that judges them is edge/processors/patrol.py.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.surveillance.patrol import COMMON, PatrolCamera, VisitError, check_secret, secret
+from drivers.base import DriverSpec, Resources
+from drivers.surveillance.sources import COMMON, Grab, VisitError, check_secret, secret
 from edge.config.schema import Enum, Field, Float, Str
-from edge.patrol.checks import Visit
 
 FIELDS = {
     **COMMON,
@@ -53,7 +54,7 @@ class StreamGrabber:
         self.config = config
         self.url = with_credentials(config["url"], config["user"], secret(config) if config["user"] else "")
 
-    def grab(self) -> Visit:
+    def grab(self) -> Grab:
         ms = int(self.config["timeout_seconds"] * 1000)
         with _OPEN_LOCK:
             if self.url.startswith("rtsp"):
@@ -81,15 +82,19 @@ class StreamGrabber:
             frames.append(last)
             n = len(stamps)
             fps = (n - 1) / (stamps[-1] - stamps[0]) if n > 1 and stamps[-1] > stamps[0] else 0.0
-            return Visit(frames, gap_s=stamps[-1] - stamps[0] if n > 1 else 0.0, fps=fps)
+            return Grab(frames, gap_s=stamps[-1] - stamps[0] if n > 1 else 0.0, fps=fps)
         finally:
             cap.release()
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> PatrolCamera:
-    return PatrolCamera(config, context, StreamGrabber(config).grab)
+    def close(self) -> None:
+        pass  # each grab opens and releases its own capture
 
 
-SPEC = DriverSpec(kind="surveillance", driver="rtsp", fields=FIELDS, build=build, check=check_secret,
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], StreamGrabber]:
+    return lambda: StreamGrabber(config)
+
+
+SPEC = DriverSpec(kind="surveillance", driver="rtsp", fields=FIELDS, frames=frames, check=check_secret,
                   doc="IP camera patrol through its stream (RTSP or another URL OpenCV's FFmpeg backend "
                   "opens): resolution, frame rate, picture")

@@ -6,21 +6,22 @@
        every_minutes: 10, rounds: ["07:00", "18:00"], overlay: [0.0, 0.0, 0.35, 0.06]}
 
 Dahua: ``http://HOST/cgi-bin/snapshot.cgi?channel=1``. One httpx client per camera (its own
-connection and digest nonce); each visit takes two snapshots ``grab_gap_seconds`` apart.
+connection and digest nonce); each visit takes two snapshots ``grab_gap_seconds`` apart. Only the
+pictures: the patrol that judges them is edge/processors/patrol.py.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
 import numpy as np
 
-from drivers.base import DeviceContext, DriverSpec
-from drivers.surveillance.patrol import COMMON, PatrolCamera, VisitError, check_secret, secret
+from drivers.base import DriverSpec, Resources
+from drivers.surveillance.sources import COMMON, Grab, VisitError, check_secret, secret
 from edge.config.schema import Enum, Field, Str
-from edge.patrol.checks import Visit
 
 FIELDS = {
     **COMMON,
@@ -59,22 +60,21 @@ class SnapshotGrabber:
                              "are not a picture")
         return img
 
-    def grab(self) -> Visit:
+    def grab(self) -> Grab:
         first = self._one()
         t0 = time.monotonic()
         time.sleep(self.config["grab_gap_seconds"])
         last = self._one()
-        return Visit([first, last], gap_s=time.monotonic() - t0)
+        return Grab([first, last], gap_s=time.monotonic() - t0)
 
     def close(self) -> None:
         self.client.close()
 
 
-def build(config: dict[str, Any], context: DeviceContext) -> PatrolCamera:
-    g = SnapshotGrabber(config)
-    return PatrolCamera(config, context, g.grab, g.close)
+def frames(config: dict[str, Any], resources: Resources) -> Callable[[], SnapshotGrabber]:
+    return lambda: SnapshotGrabber(config)
 
 
-SPEC = DriverSpec(kind="surveillance", driver="snapshot", fields=FIELDS, build=build, check=check_secret,
+SPEC = DriverSpec(kind="surveillance", driver="snapshot", fields=FIELDS, frames=frames, check=check_secret,
                   doc="IP camera patrol through its HTTP snapshot URL (Hikvision ISAPI, Dahua CGI; digest "
                   "auth)")

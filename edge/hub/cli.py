@@ -11,36 +11,15 @@ import logging
 import re
 import sys
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width
 
 EXIT_CONFIG = 2
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)([mhd])")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
-
-
-class UsageError(Exception):
-    """A bad argument: printed without a traceback, exit 2."""
-
-
-def _config(args: argparse.Namespace) -> dict[str, Any]:
-    from edge.hub.config import load_hub_config
-
-    path = getattr(args, "config", None) or getattr(args, "hub_config", None)
-    if not path:
-        raise UsageError("give the hub config with -c FILE")
-    return load_hub_config(path)
-
-
-def _journal(cfg: dict[str, Any]) -> Any:
-    from edge.hub.config import timezone_of
-    from edge.hub.journal import Journal
-
-    path = Path(cfg["storage"]["path"])
-    if not path.exists():
-        raise FileNotFoundError(f"no journal at {path} (has the hub run with this config?)")
-    return Journal(path, timezone_of(cfg))
 
 
 def parse_since(text: str, tz: Any, now_ms: int | None = None) -> int:
@@ -57,17 +36,6 @@ def parse_since(text: str, tz: Any, now_ms: int | None = None) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz) if tz is not None else dt.astimezone()
     return int(dt.timestamp() * 1000)
-
-
-def parse_day(text: str | None, tz: Any) -> date:
-    if text is None:
-        from edge.i18n import local
-
-        return local(int(time.time() * 1000), tz).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"not a date: {text!r} (use YYYY-MM-DD, e.g. 2026-12-01)") from None
 
 
 def cmd_hub(args: argparse.Namespace) -> int:
@@ -88,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     from edge.cli import _run_until_signal
     from edge.hub.app import Hub
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     if args.check:
         print(f"{args.hub_config}: OK (sites {', '.join(cfg['site'])}, journal {cfg['storage']['path']}, "
               f"{len(cfg['channels'])} channel(s), {len(cfg['rules'])} rule(s))")
@@ -119,7 +87,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from edge.hub.report import day_bounds
     from edge.i18n import stamp, text
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
     types = [t for v in args.type or [] for t in v.split(",") if t]
     if args.state and args.state not in STATES:
@@ -131,7 +99,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         since = parse_since(args.since, tz)
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     try:
         alerts = journal.alerts(types=types or None, state=args.state, site=args.site, since_ms=since,
                                 until_ms=until, limit=args.limit)
@@ -145,9 +113,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         title = text(f"alert.title.{a.type}", lang) if _has(f"alert.title.{a.type}") else a.type
         rows.append((str(a.id), stamp(a.ts_ms, tz), title, a.place, f"{a.node}/{a.device}".rstrip("/"),
                      text(f"state.{a.state}", lang), detail))
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip())
+        print("  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
 
 
@@ -157,15 +125,10 @@ def _has(key: str) -> bool:
     return has(key)
 
 
-def _width(s: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-
 def cmd_ack(args: argparse.Namespace) -> int:
     from edge.hub.journal import LifecycleError
 
-    journal = _journal(_config(args))
+    journal = open_journal(hub_config(args))
     try:
         alert = journal.acknowledge(args.id, args.by, int(time.time() * 1000))
     except LifecycleError as exc:
@@ -179,7 +142,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
 def cmd_close(args: argparse.Namespace) -> int:
     from edge.hub.journal import LifecycleError
 
-    journal = _journal(_config(args))
+    journal = open_journal(hub_config(args))
     try:
         alert = journal.close(args.id, args.by, int(time.time() * 1000), args.outcome, args.reading,
                               args.note or "")
@@ -196,12 +159,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from edge.hub import report
     from edge.hub.config import timezone_of
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
     day = parse_day(args.date, tz)
     if args.format == "xlsx" and (not args.output or args.output == "-"):
         raise UsageError("xlsx needs -o FILE")
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     try:
         rep = report.build(journal, day, tz, cfg["language"], cfg["site"])
     finally:
@@ -268,7 +231,7 @@ def add_parsers(sub: Any) -> None:
 
     from edge.hub.web.cli import add_parser as add_console_parser  # the console's accounts
 
-    add_console_parser(hs, common, lambda fn: lambda args: fn(args, _config(args)))
+    add_console_parser(hs, common, lambda fn: lambda args: fn(args, hub_config(args)))
 
     from edge.hub.upkeep.cli import add_parsers as add_upkeep  # maintenance, repairs, patrol sheet (#14)
 

@@ -8,7 +8,10 @@ entry's keys, each key declared once:
   screening settings (screening_fields.py) configure the pipeline that
   ThermalCamera (thermal.py) runs on them;
 - meters: the driver's readings go through the leak / after-hours detectors
-  (meters.py) when the entry has ``leak:`` / ``after_hours:``.
+  (meters.py) when the entry has ``leak:`` / ``after_hours:``;
+- surveillance cameras: the driver opens a visit source that grabs pictures
+  (``DriverSpec.frames``); PatrolCamera (patrol.py) schedules the visits, runs
+  the patrol's checks on them and reports faults.
 
 ``spec_for(kind, driver)`` is the driver's spec with these keys added: what
 the config loader validates and the docs list; ``build(config, context)`` is
@@ -39,6 +42,10 @@ def _thermal_fields() -> dict[str, Field]:
 def _fields(kind: str) -> dict[str, Field]:
     if kind == "thermal_camera":
         return _thermal_fields()
+    if kind == "surveillance":
+        from edge.processors.patrol import FIELDS as PATROL
+
+        return PATROL
     from edge.processors.meters import FIELDS
 
     return FIELDS.get(kind, {})
@@ -73,6 +80,8 @@ def spec_for(kind: str, driver: str) -> DriverSpec:
 
         build = spec.build
         return replace(spec, fields=fields, build=lambda config, context: with_alerts(config, context, build))
+    if kind == "surveillance":
+        return replace(spec, fields=fields, build=lambda config, context: _patrol(spec, config, context))
     return replace(spec, fields=fields)
 
 
@@ -81,6 +90,13 @@ def _camera(spec: DriverSpec, config: dict[str, Any], context: DeviceContext) ->
 
     assert spec.frames is not None, f"{spec.driver}: a camera driver opens frames"
     return ThermalCamera(config, context, spec.frames(config, context.resources))
+
+
+def _patrol(spec: DriverSpec, config: dict[str, Any], context: DeviceContext) -> Device:
+    from edge.processors.patrol import PatrolCamera
+
+    assert spec.frames is not None, f"{spec.driver}: a surveillance driver opens a visit source"
+    return PatrolCamera(config, context, spec.frames(config, context.resources))
 
 
 def build(config: dict[str, Any], context: DeviceContext) -> Device:

@@ -22,7 +22,7 @@ ADAPTERS = ("drivers", "edge.mqtt.session")  # drivers.* (bytes, pins, frames ->
 DOMAIN = (
     "edge.screening", "edge.alerts", "edge.calendar", "edge.agent.switching", "edge.agent.schedule",
     "edge.mqtt.discovery", "edge.bridge.decode", "edge.bridge.lineproto", "edge.bridge.history",
-    "edge.hub.model", "edge.hub.ingest", "edge.hub.rules", "edge.hub.notify.texts",
+    "edge.hub.model", "edge.hub.ingest", "edge.hub.rules", "edge.hub.notify.texts", "edge.patrol",
 )
 PROCESSORS = ("edge.processors",)
 LAYERS = ("kernel", "adapters", "domain", "processors", "wiring")

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from edge.hub.cli import UsageError, _config, _journal, _width, parse_day
+from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    widths = [max(width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip())
+        print("  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def _lifecycle(fn: Any) -> Any:
@@ -49,9 +49,9 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     from edge.hub.upkeep.service import maintenance_view
     from edge.i18n import stamp
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     now = int(time.time() * 1000)
     try:
         view = maintenance_view(journal, cfg, tz, now)
@@ -78,8 +78,8 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 def cmd_service(args: argparse.Namespace) -> int:
     from edge.hub.upkeep.service import record_service
 
-    cfg = _config(args)
-    journal = _journal(cfg)
+    cfg = hub_config(args)
+    journal = open_journal(cfg)
     try:
         rec = _lifecycle(lambda: record_service(journal, cfg, args.item, args.task, args.by, args.note or "",
                                                 args.parts or "", args.photo))
@@ -94,14 +94,14 @@ def cmd_upkeep_report(args: argparse.Namespace) -> int:
     from edge.hub.config import timezone_of
     from edge.hub.upkeep import report
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
     start, end = parse_day(args.start, tz), parse_day(args.end, tz)
     if end < start:
         raise UsageError("--to is before --from")
     if args.format == "xlsx" and (not args.output or args.output == "-"):
         raise UsageError("xlsx needs -o FILE")
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     try:
         rep = report.build(journal, cfg, start, end, tz)
     finally:
@@ -125,9 +125,9 @@ def cmd_repair(args: argparse.Namespace) -> int:
     from edge.hub.upkeep.report import duration
     from edge.i18n import stamp
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     try:
         if args.repair_action == "add":
             r = _lifecycle(lambda: service.add_repair(journal, cfg, args.place, args.description, args.by,
@@ -159,10 +159,10 @@ def cmd_patrol_sheet(args: argparse.Namespace) -> int:
     from edge.hub.config import timezone_of
     from edge.hub.upkeep import sheet
 
-    cfg = _config(args)
+    cfg = hub_config(args)
     tz = timezone_of(cfg)
     day = parse_day(args.date, tz)
-    journal = _journal(cfg)
+    journal = open_journal(cfg)
     try:
         data = sheet.build(journal, day, tz, cfg["language"])
     finally:

@@ -78,7 +78,7 @@ def test_a_new_camera_learns_before_it_judges_focus() -> None:
 def test_full_rounds_at_local_times() -> None:
     from zoneinfo import ZoneInfo
 
-    from drivers.surveillance.patrol import next_round
+    from edge.patrol.rounds import next_round
 
     sh = ZoneInfo("Asia/Shanghai")
     t = 1_780_000_000.0  # 2026-05-29 04:26:40 +08:00

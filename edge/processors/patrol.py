@@ -1,7 +1,9 @@
 """The patrol device: visits one camera on a schedule, checks its picture, reports what it finds.
 
-Each visit (every ``every_minutes``, plus full rounds at ``rounds`` local times) grabs the picture
-through the driver's source (snapshot or stream), runs the pure checks (edge/patrol/checks.py) and:
+A processor: the surveillance drivers (snapshot, rtsp) only open a visit source that grabs pictures
+(``DriverSpec.frames``, drivers/surveillance/sources.py); edge.processors builds this device around it.
+Each visit (every ``every_minutes``, plus full rounds at ``rounds`` local times) grabs the pictures, runs
+the pure checks (edge/patrol/checks.py) and:
 - publishes the retained state ``{"ts", "online", "patrol": {ok, reasons, checked, round, metrics},
   "thumb_png"}`` (the round's result; the hub keeps the latest view for the patrol sheet);
 - on a new fault, a ``camera_fault`` event ``{reasons, reason, detail, metrics, snapshot_png}`` (a
@@ -16,26 +18,25 @@ At most ``SLOTS`` cameras of an agent are visited at once.
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 import zlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from drivers.base import DeviceContext, RateLimitedLog
+from drivers.surveillance.sources import VisitError, VisitSource
 from edge.config.schema import Field, Float, Int, ListOf, Str
-from edge.patrol.checks import Settings, Visit, evaluate, thumbnail
+from edge.patrol.checks import Result, Settings, Visit, evaluate, thumbnail
+from edge.patrol.rounds import next_round
 
 SLOTS = 4
-ENV_REF = "${"
 HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+_DETAIL_METRICS = ("sharpness_ratio", "variation_ratio", "inliers", "shift", "mean", "fps")
 
-COMMON = {
-    "url": Field(Str(min_len=1), "the camera's snapshot URL or stream URL", required=True),
+# The patrol's keys, added to the driver's (url, timeout, credentials) for every kind: surveillance entry.
+FIELDS = {
     "every_minutes": Field(Float(min=0.01, max=24 * 60), "visit this often", default=10.0),
     "rounds": Field(ListOf(Str(pattern=HHMM, hint="expected HH:MM, in quotes")),
                     "local times of the full rounds (e.g. [\"07:00\", \"18:00\"])", default=list),
@@ -52,69 +53,37 @@ COMMON = {
                          "view", default=12),
     "max_shift": Field(Float(min=0.01, max=1), "moved when the view shifted more than this share of its "
                        "width", default=0.08),
-    "timeout_seconds": Field(Float(min=0.5, max=120), "connect/read timeout of one grab", default=10.0),
-    "grab_gap_seconds": Field(Float(min=0.1, max=30), "time between the two grabs of a visit (frozen "
-                              "check)", default=1.5),
     "reference_epoch": Field(Int(min=0), "change it to discard the reference view and baselines and "
                              "learn them again (after a deliberate re-aim)", default=0),
 }
 
 
-class VisitError(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
+def look(source: VisitSource) -> Visit:
+    """One grab from the driver as the checks take it: a driver's VisitError becomes the visit's error."""
+    try:
+        g = source.grab()
+    except VisitError as exc:
+        return Visit(error=exc.reason, detail=exc.detail[:300])
+    return Visit(list(g.frames), gap_s=g.gap_s, fps=g.fps)
 
 
-def secret(config: dict[str, Any]) -> str:
-    """The password: from ``password_file``, or ``password`` (``${NAME}`` taken from the environment)."""
-    if config.get("password_file"):
-        return Path(config["password_file"]).read_text(encoding="utf-8").rstrip("\r\n")
-    pw = config.get("password") or ""
-    if pw.startswith(ENV_REF) and pw.endswith("}"):
-        return os.environ[pw[2:-1]]
-    return pw
-
-
-def check_secret(entry: dict, path: str, errors: list[str]) -> None:
-    pw = entry.get("password")
-    if pw and entry.get("password_file"):
-        errors.append(f"{path}: give password or password_file, not both")
-    if isinstance(pw, str) and pw.startswith(ENV_REF) and pw.endswith("}") and pw[2:-1] not in os.environ:
-        errors.append(f"{path}.password: environment variable {pw[2:-1]} is not set")
-    pf = entry.get("password_file")
-    if isinstance(pf, str) and not os.access(pf, os.R_OK):
-        errors.append(f"{path}.password_file: cannot read {pf}")
-
-
-def next_round(now: float, rounds: list[str], tz: Any) -> float | None:
-    """The epoch seconds of the next full round after ``now`` (local ``HH:MM`` times), None without rounds."""
-    if not rounds:
-        return None
-    local = datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
-    best = None
-    for day in (0, 1):
-        for hm in rounds:
-            h, m = (int(x) for x in hm.split(":"))
-            t = (local + timedelta(days=day)).replace(hour=h, minute=m, second=0, microsecond=0).timestamp()
-            if t > now and (best is None or t < best):
-                best = t
-    return best
+def settings_of(config: dict[str, Any]) -> Settings:
+    ov = config.get("overlay")
+    return Settings(width=config.get("width"), height=config.get("height"), min_fps=config.get("min_fps"),
+                    blur_ratio=config["blur_ratio"], cover_ratio=config["cover_ratio"],
+                    min_inliers=config["min_inliers"], max_shift=config["max_shift"],
+                    overlay=tuple(ov) if ov else None)
 
 
 class PatrolCamera:
     kind = "surveillance"
 
     def __init__(self, config: dict[str, Any], context: DeviceContext,
-                 grab: Callable[[], Visit], close: Callable[[], None] = lambda: None) -> None:
+                 open_source: Callable[[], VisitSource]) -> None:
         self.id: str = config["id"]
         self.config, self.context = config, context
-        self._grab, self._close = grab, close
-        ov = config.get("overlay")
-        self.settings = Settings(width=config.get("width"), height=config.get("height"),
-                                 min_fps=config.get("min_fps"), blur_ratio=config["blur_ratio"],
-                                 cover_ratio=config["cover_ratio"], min_inliers=config["min_inliers"],
-                                 max_shift=config["max_shift"], overlay=tuple(ov) if ov else None)
+        self._source = open_source()  # the driver's client (an HTTP connection) lives as long as the device
+        self.settings = settings_of(config)
         zone = getattr(context, "timezone", None)
         self.tz = ZoneInfo(zone) if zone else None
         self._stop = threading.Event()
@@ -132,7 +101,7 @@ class PatrolCamera:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.config["timeout_seconds"] * 3 + 5)
-        self._close()
+        self._source.close()
 
     # -- schedule --------------------------------------------------------------------------------------
     def _next_round(self, now: float) -> float | None:
@@ -146,55 +115,61 @@ class PatrolCamera:
         # spread an agent's cameras over the first period instead of visiting all at once
         stagger = (zlib.crc32(self.id.encode()) % 1000) / 1000 * min(period, 30.0)
         next_visit = time.time() + stagger
-        next_round = self._next_round(time.time())
+        next_full = self._next_round(time.time())
         try:
             while not self._stop.is_set():
                 hb.beat()
                 now = time.time()
-                is_round = next_round is not None and now >= next_round
+                is_round = next_full is not None and now >= next_full
                 if now >= next_visit or is_round:
                     with self._slots:
                         hb.beat()
                         self.visit(is_round)
                     next_visit = time.time() + period
                     if is_round:
-                        next_round = self._next_round(time.time())
+                        next_full = self._next_round(time.time())
                     continue
-                wake = min(next_visit, next_round or next_visit)
+                wake = min(next_visit, next_full or next_visit)
                 self._stop.wait(min(5.0, max(0.05, wake - now)))
         finally:
             hb.close()
 
     # -- one visit -------------------------------------------------------------------------------------
-    def _look(self) -> Visit:
-        try:
-            return self._grab()
-        except VisitError as exc:
-            return Visit(error=exc.reason, detail=exc.detail[:300])
-
     def visit(self, is_round: bool = False) -> tuple[str, ...]:
         memory = self.context.load("patrol") or {}
         if memory.get("epoch") != self.config["reference_epoch"]:
             memory = {"epoch": self.config["reference_epoch"]}
-        v = self._look()
+        v = look(self._source)
         result = evaluate(v, self.settings, memory)
         if result.reasons:  # look again before saying so: one lost packet or a passing bus is not a fault
             self._stop.wait(self.config["grab_gap_seconds"])
-            v = self._look()
+            v = look(self._source)
             result = evaluate(v, self.settings, memory)
         self.visits += 1
         ts = int(time.time() * 1000)
-        mem = result.memory
-        previous = tuple(mem.get("fault") or ())
         thumb = thumbnail(v.frames[-1], 128) if v.frames else None
-        reasons = result.reasons
+        self._report_change(v, result, thumb, ts)
+        self.context.save("patrol", result.memory)
+        metrics = {k: x for k, x in result.metrics.items() if k != "detail"}
+        state: dict[str, Any] = {
+            "ts": ts, "online": v.error != "offline",
+            "patrol": {"ok": not result.reasons, "reasons": list(result.reasons), "checked": ts,
+                       "round": is_round, "metrics": metrics}}
+        if thumb is not None:
+            state["thumb_png"] = base64.b64encode(thumb).decode()
+        self.context.state(state)
+        return result.reasons
+
+    def _report_change(self, v: Visit, result: Result, thumb: bytes | None, ts: int) -> None:
+        """camera_fault on a new fault, camera_ok when it clears; the open fault is kept in the memory."""
+        mem, reasons = result.memory, result.reasons
+        previous = tuple(mem.get("fault") or ())
         if reasons and reasons != previous:
-            detail = v.detail or ", ".join(f"{k}={result.metrics[k]}" for k in
-                                           ("sharpness_ratio", "variation_ratio", "inliers", "shift",
-                                            "mean", "fps") if k in result.metrics)
+            detail = v.detail or ", ".join(f"{k}={result.metrics[k]}" for k in _DETAIL_METRICS
+                                           if k in result.metrics)
             self.context.event("camera_fault", {
                 "reasons": list(reasons), "reason": ",".join(reasons), "detail": detail,
-                "metrics": {k: v for k, v in result.metrics.items() if k != "detail"},
+                "metrics": {k: x for k, x in result.metrics.items() if k != "detail"},
                 "snapshot_png": base64.b64encode(thumb).decode() if thumb else None}, ts_ms=ts)
             self._log.warning("camera %s: %s (%s)", self.id, ",".join(reasons), detail)
             mem["fault"], mem["fault_since"] = list(reasons), ts
@@ -204,12 +179,3 @@ class PatrolCamera:
                                              "after_seconds": round((ts - since) / 1000)}, ts_ms=ts)
             self.context.log.info("camera %s: back to normal (was %s)", self.id, ",".join(previous))
             mem["fault"], mem["fault_since"] = [], None
-        self.context.save("patrol", mem)
-        state: dict[str, Any] = {
-            "ts": ts, "online": v.error != "offline",
-            "patrol": {"ok": not reasons, "reasons": list(reasons), "checked": ts, "round": is_round,
-                       "metrics": {k: x for k, x in result.metrics.items() if k != "detail"}}}
-        if thumb is not None:
-            state["thumb_png"] = base64.b64encode(thumb).decode()
-        self.context.state(state)
-        return reasons
