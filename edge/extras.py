@@ -14,6 +14,7 @@ import importlib.util
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "thermal": ("thermal cameras and fever screening (OpenCV, numpy)", ("numpy", "cv2")),
     "bridge": ("the bridge's InfluxDB sink (influxdb-client)", ("influxdb_client",)),
+    "surveillance": ("the camera patrol (OpenCV, numpy, httpx)", ("numpy", "cv2", "httpx")),
     "hub": ("the hub: notifications and the web console", ("httpx", "starlette", "jinja2", "uvicorn",
                                                           "argon2", "python_multipart", "itsdangerous",
                                                           "openpyxl", "numpy", "cv2")),

@@ -30,7 +30,7 @@ from edge.config.schema import Field
 kinds = catalog.kinds
 
 # The extra (pyproject) a kind needs beyond the core install: checked when the config loads (edge.extras).
-EXTRA_OF_KIND: dict[str, str] = {"thermal_camera": "thermal"}
+EXTRA_OF_KIND: dict[str, str] = {"thermal_camera": "thermal", "surveillance": "surveillance"}
 
 
 def _thermal_fields() -> dict[str, Field]:
