@@ -7,11 +7,7 @@ test can stop, kill and restart it.
 from __future__ import annotations
 
 import json
-import os
 import queue
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,12 +18,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import paho.mqtt.publish as paho_publish
 import pytest
-import yaml
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.broker import Mosquitto
-from tests.edge.bridge.support import ROOT, SENTINEL_INFO, bridge_raw_config, info
+from tests.edge.bridge.support import SENTINEL_INFO, bridge_raw_config, info
+from tests.support.processes import BridgeProcess
 from tests.support.victoria import VictoriaMetrics
 
 
@@ -256,38 +252,6 @@ def run_bridge(broker: Mosquitto, tmp_path: Path) -> Iterator[Callable[..., Runn
     yield start
     for rb in running:
         rb.stop()
-
-
-class BridgeProcess:
-    """`python -m edge.cli bridge -c FILE` as a child process, killable with SIGKILL."""
-
-    def __init__(self, raw: dict[str, Any], workdir: Path) -> None:
-        self.config = workdir / f"bridge-{uuid.uuid4().hex[:6]}.yaml"
-        self.config.write_text(yaml.safe_dump(raw))
-        self.log = workdir / f"{self.config.stem}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> BridgeProcess:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "bridge", "-c", str(self.config)],
-                                         stdout=log, stderr=log, cwd=ROOT, env=env, start_new_session=True)
-        return self
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def terminate(self) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
-        return self.proc.returncode
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +15,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import yaml
 
 from edge.broker import Mosquitto
 
@@ -87,38 +85,6 @@ class RunningHub:
             self.hub.stop()
             self.thread.join(30)
             assert not self.thread.is_alive(), "hub did not stop"
-
-
-class HubProcess:
-    """`python -m edge.cli hub -c FILE` as a child process, killable with SIGKILL."""
-
-    def __init__(self, raw: dict[str, Any], workdir: Path) -> None:
-        self.config = workdir / f"hub-{uuid.uuid4().hex[:6]}.yaml"
-        self.config.write_text(yaml.safe_dump(raw, allow_unicode=True))
-        self.log = workdir / f"{self.config.stem}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> HubProcess:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "hub", "-c", str(self.config)],
-                                         stdout=log, stderr=log, cwd=ROOT, env=env, start_new_session=True)
-        return self
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def terminate(self) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(30)
-        return self.proc.returncode
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

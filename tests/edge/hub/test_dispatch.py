@@ -17,7 +17,8 @@ import pytest
 
 from edge.broker import Mosquitto
 from tests.conftest import wait_for
-from tests.edge.hub.support import SITE, HubProcess, RunningHub, fever, hub_raw_config, info, png
+from tests.edge.hub.support import SITE, RunningHub, fever, hub_raw_config, info, png
+from tests.support.processes import HubProcess
 from tests.support.robots import RobotServer
 
 BASE = f"campus/{SITE}/gate"

@@ -6,7 +6,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from tests.edge.hub.support import SITE, HubProcess, fever, hub_raw_config, png, wait_until
+from tests.edge.hub.support import SITE, fever, hub_raw_config, png, wait_until
+from tests.support.processes import HubProcess
 
 BASE = f"campus/{SITE}/gate"
 
