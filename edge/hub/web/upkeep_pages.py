@@ -23,7 +23,7 @@ from starlette.routing import Route
 from edge.hub.journal import LifecycleError
 from edge.hub.upkeep import service
 from edge.hub.upkeep.report import duration
-from edge.hub.web.app import Console, _after_post, error, guard, render
+from edge.hub.web.base import Console, _after_post, error, guard, render
 from edge.i18n import stamp, text
 
 log = logging.getLogger("campus-edge.hub.web")
