@@ -23,8 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.broker import Mosquitto
 from tests.edge.bridge.support import SENTINEL_INFO, bridge_raw_config, info
-from tests.support.processes import ROOT  # noqa: F401 (test modules import ROOT from here)
-from tests.support.processes import BridgeProcess
+from tests.support.processes import ROOT, BridgeProcess  # noqa: F401 (test modules import ROOT from here)
 from tests.support.victoria import VictoriaMetrics
 
 
