@@ -8,6 +8,7 @@ I/O edge that posts what they build and reads back what they parse.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -63,6 +64,26 @@ def by_status(status: int, retry_after: float | None = None) -> SendResult | Non
     if status >= 400:
         return permanent(f"HTTP {status}")
     return None
+
+
+def parse_errcode(status: int, body: bytes, retry_codes: dict[int, str],
+                  permanent_codes: dict[int, str]) -> SendResult:
+    """A robot that answers ``{"errcode", "errmsg"}`` (WeCom, DingTalk): errcode 0 is accepted, the
+    service's rate-limit codes are retried, any other code is a refusal named from its table."""
+    by_http = by_status(status)
+    if by_http is not None:
+        return by_http
+    try:
+        answer = json.loads(body)
+        code = int(answer.get("errcode"))
+    except (ValueError, TypeError, AttributeError):
+        return retry(f"unreadable answer (HTTP {status})")
+    if code == 0:
+        return SendResult(True, detail="accepted")
+    if code in retry_codes:
+        return retry(retry_codes[code])
+    msg = str(answer.get("errmsg", ""))[:120]
+    return permanent(permanent_codes.get(code, f"refused: errcode {code} {msg}".strip()))
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

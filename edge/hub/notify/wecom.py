@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from typing import Any
 
-from edge.hub.notify.base import HttpChannel, Request, SendResult, by_status, permanent, retry
+from edge.hub.notify.base import HttpChannel, Request, SendResult, parse_errcode
 from edge.hub.notify.config import reveal
 from edge.hub.notify.images import fit_image
 from edge.hub.notify.texts import Notice
@@ -80,20 +79,7 @@ def build_requests(notice: Notice, cfg: dict[str, Any], now: float, images: bool
 
 
 def parse_response(status: int, body: bytes) -> SendResult:
-    by_http = by_status(status)
-    if by_http is not None:
-        return by_http
-    try:
-        answer = json.loads(body)
-        code = int(answer.get("errcode"))
-    except (ValueError, TypeError, AttributeError):
-        return retry(f"unreadable answer (HTTP {status})")
-    if code == 0:
-        return SendResult(True, detail="accepted")
-    msg = str(answer.get("errmsg", ""))[:120]
-    if code in RETRY_CODES:
-        return retry(RETRY_CODES[code])
-    return permanent(PERMANENT_CODES.get(code, f"refused: errcode {code} {msg}".strip()))
+    return parse_errcode(status, body, RETRY_CODES, PERMANENT_CODES)
 
 
 class WeComChannel(HttpChannel):
