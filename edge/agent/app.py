@@ -467,7 +467,7 @@ class Agent:
 
     def _pulse_ends(self) -> None:
         for outcome in self.switching.due_pulse_ends():
-            self._publish_outcome(outcome, None)
+            self._publish_state(outcome)
 
     def _prune(self) -> None:
         if time.monotonic() >= self._next_prune:
@@ -571,9 +571,7 @@ class Agent:
     ) -> None:
         """Publish a new state (at the end of this turn); queue the reply (in ``replies`` for the
         caller to store, else here)."""
-        if outcome.state is not None:
-            self.retained[outcome.device] = outcome.state
-            self._changed.add(outcome.device)  # published at the end of this turn
+        self._publish_state(outcome)
         body = payloads.dumps(outcome.reply)
         batch = [Reply(self.topics.device(outcome.device, "reply"), body)]
         if respond is not None:
@@ -582,6 +580,13 @@ class Agent:
             self._queue_replies(batch)
         else:
             replies.extend(batch)
+
+    def _publish_state(self, outcome: Outcome) -> None:
+        """A switch no command asked for (pulse end, schedule, failsafe): its new state is the news;
+        `reply` is one result per command, so there is none (a refusal is in the log)."""
+        if outcome.state is not None:
+            self.retained[outcome.device] = outcome.state
+            self._changed.add(outcome.device)  # published at the end of this turn
 
     def _publish_json(self, topic: str, obj: dict[str, Any], retain: bool = False) -> None:
         self.session.publish(topic, payloads.dumps(obj), qos=1, retain=retain)
@@ -610,9 +615,7 @@ class Agent:
             }
             for device in sorted(targets & set(self.switching.switches)):
                 log.info("schedule %s: %s %s", entry["at"], device, entry["action"])
-                self._publish_outcome(
-                    self.switching.switch(device, entry["action"] == "on", "schedule"), None
-                )
+                self._publish_state(self.switching.switch(device, entry["action"] == "on", "schedule"))
 
     def _failsafe(self) -> None:
         if self._offline_since is None:
@@ -627,7 +630,7 @@ class Agent:
                     log.warning(
                         "broker gone for %.0f s: %s to failsafe state %s", offline, device, fs["state"]
                     )
-                    self._publish_outcome(self.switching.switch(device, want, "failsafe"), None)
+                    self._publish_state(self.switching.switch(device, want, "failsafe"))
 
     def _health(self) -> None:
         values = {

@@ -161,13 +161,17 @@ def test_malformed_commands_get_error_replies_and_agent_keeps_running(run_agent,
 
 def test_pulse_switches_off_again(run_agent, mqtt_probe, pin_factory):
     ra = run_agent([AC])
-    probe = mqtt_probe([f"{ra.base}/ac-301/state"])
+    probe = mqtt_probe([f"{ra.base}/ac-301/state", f"{ra.base}/ac-301/reply"])
     probe.publish(f"{ra.base}/ac-301/set", {"id": "p", "action": "pulse", "seconds": 0.3})
     probe.wait_json(f"{ra.base}/ac-301/state", lambda s: s["on"] is True and s["cause"] == "command")
     probe.wait_json(
         f"{ra.base}/ac-301/state", lambda s: s["on"] is False and s["cause"] == "command", timeout=5
     )
     assert pin(pin_factory, 17) == 0
+    # One reply per command: the pulse's end is a new state, not a second reply (with no id).
+    probe.publish(f"{ra.base}/ac-301/set", {"id": "after", "action": "off"})
+    probe.wait_json(f"{ra.base}/ac-301/reply", lambda r: r["id"] == "after")
+    assert [r["id"] for r in probe.json_on(f"{ra.base}/ac-301/reply")] == ["p", "after"]
 
 
 def test_mqtt5_response_topic_and_correlation_data(run_agent, mqtt_probe):
