@@ -99,14 +99,11 @@ def _client(settings: dict[str, Any]) -> Any:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
+    from edge.mqtt.session import apply_credentials
+
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ce-status-{uuid.uuid4().hex[:8]}",
                          protocol=mqtt.MQTTv5)
-    if settings.get("username"):
-        client.username_pw_set(settings["username"], settings.get("password"))
-    tls = settings.get("tls")
-    if tls:
-        client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
-        client.tls_insecure_set(bool(tls.get("insecure")))
+    apply_credentials(client, settings)
     return client
 
 

@@ -192,6 +192,21 @@ class BufferedReadClient(mqtt.Client):
         return rc
 
 
+def apply_credentials(client: mqtt.Client, settings: dict[str, Any]) -> None:
+    """The broker settings' user name, password and TLS (a config's `mqtt:` block) on a paho client."""
+    if settings.get("username"):
+        client.username_pw_set(settings["username"], settings.get("password"))
+    tls = settings.get("tls")
+    if tls:
+        client.tls_set(
+            ca_certs=tls.get("ca"),
+            certfile=tls.get("cert"),
+            keyfile=tls.get("key"),
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+        client.tls_insecure_set(bool(tls.get("insecure")))
+
+
 class MqttSession:
     def __init__(
         self,
@@ -230,17 +245,7 @@ class MqttSession:
         self.client.max_queued_messages_set(10_000)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.enable_logger(PAHO_LOG)  # paho's own warnings and errors, in our log
-        if settings.get("username"):
-            self.client.username_pw_set(settings["username"], settings.get("password"))
-        tls = settings.get("tls")
-        if tls:
-            self.client.tls_set(
-                ca_certs=tls.get("ca"),
-                certfile=tls.get("cert"),
-                keyfile=tls.get("key"),
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-            self.client.tls_insecure_set(bool(tls.get("insecure")))
+        apply_credentials(self.client, settings)
         if will is not None:
             self.client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         self.client.on_connect = self._on_connect
