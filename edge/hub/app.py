@@ -74,7 +74,8 @@ class Hub:
         self._states: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._health: dict[tuple[str, str], dict[str, float]] = {}
         self._errors: dict[tuple[str, str], deque[dict[str, Any]]] = {}
-        self._waiting: dict[str, tuple[list[dict[str, Any]], threading.Event, bool]] = {}
+        # command id -> (replies so far, set when done, how many devices' replies complete it)
+        self._waiting: dict[str, tuple[list[dict[str, Any]], threading.Event, int | None]] = {}
         self._wlock = threading.Lock()
         self._next_status = time.monotonic() + cfg["status_seconds"]
         # maintenance by usage, repair requests, patrol views (edge/hub/upkeep, docs/upkeep.md)
@@ -123,17 +124,19 @@ class Hub:
                 timeout: float = 10.0, by: str = "") -> dict[str, Any]:
         """Send a command to one device (docs/mqtt.md) and wait for its reply."""
         replies = self._send_command(f"{self.root}/{site}/{node}/{device}/set", action, seconds, timeout, by,
-                                     first_only=True)
+                                     expect=1)
         return replies[0] if replies else {"ok": False, "error": "timeout"}
 
     def command_group(self, site: str, group: str, action: str, seconds: float | None = None,
-                      timeout: float = 10.0, by: str = "") -> list[dict[str, Any]]:
-        """Send a command to a group; every reply received within ``timeout``."""
+                      timeout: float = 10.0, by: str = "",
+                      members: int | None = None) -> list[dict[str, Any]]:
+        """Send a command to a group; every reply received within ``timeout``, or sooner once the
+        ``members`` the caller knows of have all answered (an unknown member may then be missed)."""
         return self._send_command(f"{self.root}/{site}/group/{group}/set", action, seconds, timeout, by,
-                                  first_only=False)
+                                  expect=members or None)
 
     def _send_command(self, topic: str, action: str, seconds: float | None, timeout: float, by: str,
-                      first_only: bool) -> list[dict[str, Any]]:
+                      expect: int | None) -> list[dict[str, Any]]:
         cid = f"hub-{uuid.uuid4().hex[:16]}"
         # expires soon after we stop waiting: a command reported as timed out must not run later
         body: dict[str, Any] = {"id": cid, "action": action,
@@ -143,7 +146,7 @@ class Hub:
         done = threading.Event()
         replies: list[dict[str, Any]] = []
         with self._wlock:
-            self._waiting[cid] = (replies, done, first_only)
+            self._waiting[cid] = (replies, done, expect)
         log.info("command %s %s on %s%s", cid, action, topic, f" by {by}" if by else "")
         sent: Future = Future()
         self.inbox.put(("publish", topic, json.dumps(body).encode(), sent))
@@ -156,7 +159,7 @@ class Hub:
             if not published:
                 error = "not connected to the broker" if published is False else "the hub is not running"
                 log.warning("command %s not sent: %s", cid, error)
-                return [{"id": cid, "ok": False, "error": error}] if first_only else []
+                return [{"id": cid, "ok": False, "error": error}] if expect == 1 else []
             done.wait(max(0.0, deadline - time.monotonic()))
         finally:
             with self._wlock:
@@ -329,9 +332,10 @@ class Hub:
             waiting = self._waiting.get(cid) if isinstance(cid, str) else None
             if waiting is None:
                 return
-            replies, done, first_only = waiting
+            replies, done, expect = waiting
             replies.append({**rec.reply, "site": rec.site, "node": rec.node, "device": rec.device})
-        if first_only:
+            answered = len({(r["node"], r["device"]) for r in replies})
+        if expect is not None and answered >= expect:
             done.set()
 
     def _emit(self, kind: str, what: Any) -> None:

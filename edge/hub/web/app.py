@@ -293,13 +293,14 @@ async def switch_group(request: Request) -> Response:
     site, group = str(body.get("site", "")), str(body["group"])
     entry = console.audit.record(user.name, client_ip(request), "switch_group", f"{site}/group/{group}",
                                  {"action": body["action"]})
-    replies = await run_in_threadpool(lambda: console.hub.command_group(
-        site, group, body["action"], timeout=console.command_timeout, by=user.name))
-    items = group_replies(replies)
-    ok = sum(1 for r in items if r.get("ok"))
-    # the group's members as the hub knows them: a member that never answered counts as not done
+    # the group's members as the hub knows them: the answer comes once they all replied, and a member
+    # that never answered counts as not done
     expected = sum(1 for room in views.relays(await run_in_threadpool(console.hub.nodes), lang)[0]
                    if room["site"] == site for r in room["relays"] if group in r["groups"])
+    replies = await run_in_threadpool(lambda: console.hub.command_group(
+        site, group, body["action"], timeout=console.command_timeout, by=user.name, members=expected))
+    items = group_replies(replies)
+    ok = sum(1 for r in items if r.get("ok"))
     total = max(expected, len(items))
     result = f"ok {ok}/{total}" if items else "timeout"
     console.audit.complete(entry, result)

@@ -4,6 +4,7 @@ commands, node views, listeners, bad payloads."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -104,6 +105,10 @@ def test_commands_nodes_and_listeners_with_a_real_agent(run_hub, run_agent, pin_
     assert int(pin_factory.pin(17).state) == 1
     replies = rh.hub.command_group(SITE, "gate-alarm", "off", timeout=3)
     assert sorted(r["device"] for r in replies) == ["buzzer", "light"] and all(r["ok"] for r in replies)
+    # Knowing the group's two members, the hub answers once both replied instead of at the timeout.
+    started = time.monotonic()
+    replies = rh.hub.command_group(SITE, "gate-alarm", "off", timeout=120, members=2)
+    assert sorted(r["device"] for r in replies) == ["buzzer", "light"] and time.monotonic() - started < 60
     assert rh.hub.command(SITE, "gate", "nope", "on", timeout=1)["ok"] is False  # the agent refuses it
     assert rh.hub.command(SITE, "ghost-node", "x", "on", timeout=0.5) == {"ok": False, "error": "timeout"}
 
