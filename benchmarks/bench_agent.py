@@ -139,8 +139,8 @@ def telemetry_rate(tmp: Path, port: int, n: int) -> float:
     """Messages/s from producer call to consumer receipt, through the agent's outbox."""
     from drivers.base import Resources
     from edge.agent.app import Agent, DeviceContextImpl
-    from edge.config.agent import AGENT
     from edge.config.schema import validate
+    from edge.loaders.agent import AGENT
 
     cfg = validate(
         AGENT,

@@ -49,7 +49,7 @@ def _run_until_signal(start: Callable[[], None], stop: Callable[[], None]) -> No
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from edge.config.agent import load_agent_config
+    from edge.loaders.agent import load_agent_config
 
     cfg = load_agent_config(args.file)
     if cfg.get("calendar"):  # a year without official holiday data is worth knowing before it comes
@@ -74,7 +74,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_agent(args: argparse.Namespace) -> int:
     from drivers.base import Resources
     from edge.agent.app import Agent, StartupError
-    from edge.config.agent import load_agent_config
+    from edge.loaders.agent import load_agent_config
 
     cfg = load_agent_config(args.config)
     agent = Agent(cfg, Resources(pin_factory=pin_factory_from_env()))
@@ -103,7 +103,7 @@ def _seconds(limit: float) -> Callable[[str], float]:
 
 
 def cmd_switch(args: argparse.Namespace) -> int:
-    from edge.config.agent import load_agent_config
+    from edge.loaders.agent import load_agent_config
     from edge.mqtt.topics import SEGMENT, Topics
 
     if not SEGMENT.fullmatch(args.device):  # '+', '#' or '/' would address other devices, or none

@@ -65,7 +65,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     import numpy as np  # the thermal extra: imported only when the command runs
 
-    from edge.config.agent import load_agent_config
+    from edge.loaders.agent import load_agent_config
     from edge.screening.calibrate import TruthError, calibrate, read_truth, to_yaml
     from edge.screening.config import Blackbody, ScreeningConfig
 

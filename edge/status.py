@@ -378,7 +378,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     now_ms = int(time.time() * 1000)
     if args.config:
-        from edge.config.agent import load_agent_config
+        from edge.loaders.agent import load_agent_config
 
         cfg = load_agent_config(args.config)
         base = f"{cfg['mqtt']['root']}/{cfg['site']}/{cfg['node']}"

@@ -167,8 +167,8 @@ class RunningAgent:
 
 def agent_config(broker: Mosquitto, tmp_path: Path, devices: list[dict], **extra: Any) -> dict[str, Any]:
     """A validated agent config for a test: the test's broker, storage in tmp_path."""
-    from edge.config.agent import AGENT
     from edge.config.schema import validate
+    from edge.loaders.agent import AGENT
 
     raw = {
         "site": "test-site",

@@ -35,7 +35,7 @@ from edge.agent.switching import Outcome, Switching
 from edge.agent.throttle import THROTTLE, throttled
 from edge.agent.watchdog import AgentWatch
 from edge.calendar import calendar_from
-from edge.config.agent import client_id_for
+from edge.loaders.agent import client_id_for
 from edge.mqtt import payloads
 from edge.mqtt.payloads import PayloadError, printable
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Published, Subscribed, Will

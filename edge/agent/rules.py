@@ -25,7 +25,7 @@ from typing import Any
 from drivers import catalog
 from edge import i18n
 from edge.agent.switching import Outcome, Switching
-from edge.config.rules import RULE_ACTION
+from edge.loaders.rules import RULE_ACTION
 from edge.mqtt import payloads
 from edge.mqtt.payloads import Command
 from edge.mqtt.topics import Topics
@@ -71,7 +71,7 @@ class Action:
 
 
 def compile_rules(rules: list[dict[str, Any]], devices: list[dict[str, Any]]) -> list[Rule]:
-    """Validated `rules:` entries (edge/config/rules.py) as matchable rules, groups resolved to relays."""
+    """Validated `rules:` entries (edge/loaders/rules.py) as matchable rules, groups resolved to relays."""
     relays = [d for d in devices if d["kind"] in catalog.SWITCH_KINDS]
     out: list[Rule] = []
     for i, r in enumerate(rules):

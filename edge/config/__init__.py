@@ -1,4 +1,5 @@
-"""Config loading and validation (one schema that also documents the files)."""
+"""The config kernel: the schema language (schema.py) and what every config file shares (common.py).
+Drivers, processors and the loaders (edge/loaders/) import it; it imports nothing of theirs."""
 
 from edge.config.schema import ConfigError
 

@@ -39,7 +39,7 @@ def test_relays_and_meters_need_no_extra(tmp_path):
             sys.modules[name] = None
         from drivers.base import Resources
         from edge.agent.app import Agent
-        from edge.config.agent import load_agent_config
+        from edge.loaders.agent import load_agent_config
         from gpiozero.pins.mock import MockFactory, MockPWMPin
         for i, name in enumerate(("classroom-301", "meter-room")):
             cfg = load_agent_config({str(ROOT / "config")!r} + f"/{{name}}.yaml")

@@ -8,8 +8,8 @@ from typing import Any
 
 from drivers.base import Resources
 from edge import processors, simulated
-from edge.config.agent import device_schema
 from edge.config.schema import validate
+from edge.loaders.agent import device_schema
 
 
 class RecordingContext:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config.agent import load_agent_config
 from edge.config.schema import ConfigError
+from edge.loaders.agent import load_agent_config
 from tests.drivers.metering_support import device_config
 
 ROOT = Path(__file__).resolve().parents[2]

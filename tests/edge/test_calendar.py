@@ -15,8 +15,8 @@ from edge.agent.schedule import due
 from edge.alerts.after_hours import AfterHoursDetector
 from edge.alerts.config import AFTER_HOURS
 from edge.calendar import CALENDAR, Calendar, calendar_from
-from edge.config.agent import AGENT, SCHEDULE
 from edge.config.schema import ConfigError, validate
+from edge.loaders.agent import AGENT, SCHEDULE
 from tests.conftest import ROOT
 from tests.edge.ops.support import without_systemd_env
 

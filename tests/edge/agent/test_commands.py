@@ -218,22 +218,6 @@ def test_command_sent_while_agent_offline_is_delivered_on_return(
     assert pin(pin_factory, 17) == 1
 
 
-def test_initial_restore_and_safe_state_on_shutdown(run_agent, mqtt_probe, broker, tmp_path, pin_factory):
-    from tests.conftest import agent_config
-
-    dev = {**AC, "initial": "restore", "safe_state": "off"}
-    cfg = agent_config(broker, tmp_path, [dev])
-    ra = run_agent(cfg=cfg)
-    probe = mqtt_probe([f"{ra.base}/ac-301/reply"])
-    probe.publish(f"{ra.base}/ac-301/set", {"id": "on1", "action": "on"})
-    probe.wait_json(f"{ra.base}/ac-301/reply")
-    ra.stop()
-    assert pin(pin_factory, 17) == 0  # safe state on shutdown
-    ra2 = run_agent(cfg=cfg)
-    wait_for(lambda: pin(pin_factory, 17) == 1, what="restored on")
-    assert ra2.agent.switching.states["ac-301"]["cause"] == "boot"
-
-
 def test_failsafe_when_broker_gone(run_agent, mqtt_probe, broker, pin_factory):
     dev = {**AC, "failsafe": {"offline_seconds": 1, "state": "off"}}
     ra = run_agent([dev])

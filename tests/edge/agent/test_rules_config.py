@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge.config.agent import AGENT, load_agent_config
 from edge.config.schema import ConfigError, validate
+from edge.loaders.agent import AGENT, load_agent_config
 
 NODE = """
 site: mh-primary

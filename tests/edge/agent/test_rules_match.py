@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.agent.rules import Action, Condition, compile_rules, holds, match, rule_action_fields
-from edge.config.rules import parse_condition
+from edge.loaders.rules import parse_condition
 from edge.store.rule_log import RuleKey
 
 

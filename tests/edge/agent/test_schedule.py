@@ -2,8 +2,8 @@ import time
 from datetime import UTC, datetime
 
 from edge.agent.schedule import due
-from edge.config.agent import SCHEDULE
 from edge.config.schema import validate
+from edge.loaders.agent import SCHEDULE
 
 
 def entry(**kw):

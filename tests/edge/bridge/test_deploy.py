@@ -48,7 +48,7 @@ def test_compose_stack_is_complete_and_its_files_exist():
 
 @pytest.mark.parametrize("name", ["bridge.yaml", "bridge.compose.yaml"])
 def test_bridge_configs_validate_once_their_secrets_are_set(name, tmp_path):
-    # as shipped they refuse to start (tests/edge/config/test_adversarial_config.py); with real secrets:
+    # as shipped they refuse to start (tests/edge/loaders/test_adversarial_config.py); with real secrets:
     text = (DEPLOY / "bridge" / name).read_text()
     text = text.replace("password: change-me", "password: 9f2c1e")
     text = text.replace("token: change-me-token", "token: a1b2")

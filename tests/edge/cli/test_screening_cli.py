@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.cli import main
-from edge.config.agent import load_agent_config
+from edge.loaders.agent import load_agent_config
 from simulators import gate_scene as gs
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,8 +11,8 @@ from pathlib import Path
 import yaml
 
 from edge import __version__
-from edge.config.agent import AGENT
 from edge.config.schema import validate
+from edge.loaders.agent import AGENT
 from edge.status import Retained, render_site, site_report
 from tests.conftest import ROOT, RunningAgent, wait_for
 from tests.edge.ops.support import without_systemd_env

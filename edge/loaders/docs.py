@@ -1,6 +1,6 @@
 """Render docs/config.md from the schemas themselves, so the reference cannot drift.
 
-python -m edge.config.docs > docs/config.md
+python -m edge.loaders.docs > docs/config.md
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ import importlib
 
 from drivers import catalog
 from edge import processors
-from edge.config.agent import AGENT, DEVICE_COMMON
 from edge.config.schema import Obj, describe
+from edge.loaders.agent import AGENT, DEVICE_COMMON
 
 
 def render() -> str:
     out = [
         "# Configuration reference",
         "",
-        "Generated from the schemas in `edge/config/` and each driver's `SPEC` by "
-        "`python -m edge.config.docs > docs/config.md`; a test keeps it current.",
+        "Generated from the schemas (`edge/loaders/`, the bridge's and the hub's `config.py`) and each "
+        "driver's `SPEC` by "
+        "`python -m edge.loaders.docs > docs/config.md`; a test keeps it current.",
         "Unknown keys are errors. `campus-edge check-config FILE` reports every mistake with its place "
         "and exits 2.",
         "",

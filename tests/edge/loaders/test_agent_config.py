@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config.agent import AGENT, load_agent_config
 from edge.config.schema import ConfigError, validate
+from edge.loaders.agent import AGENT, load_agent_config
 
 GOOD = """
 site: mh-primary
@@ -156,10 +156,11 @@ def test_shipped_example_configs_are_valid() -> None:
 
 
 def test_config_reference_is_generated_from_the_schema() -> None:
-    from edge.config.docs import render
+    from edge.loaders.docs import render
 
     doc = Path(__file__).resolve().parents[3] / "docs" / "config.md"
-    assert doc.read_text() == render(), "docs/config.md is stale: python -m edge.config.docs > docs/config.md"
+    stale = "docs/config.md is stale: python -m edge.loaders.docs > docs/config.md"
+    assert doc.read_text() == render(), stale
 
 
 def test_meters_on_one_port_must_share_its_line_settings() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config.agent import RESERVED_DEVICE_IDS, TOPIC_WORDS
+from edge.loaders.agent import RESERVED_DEVICE_IDS, TOPIC_WORDS
 
 pytestmark = pytest.mark.adversarial
 

@@ -10,7 +10,6 @@ from drivers import catalog
 from edge import extras, processors, simulated
 from edge.calendar import CalendarRef
 from edge.config.common import ID, MQTT, TOPIC_ROOT, file_problem, load
-from edge.config.rules import RULE, check_rules
 from edge.config.schema import (
     MISSING,
     Bool,
@@ -26,6 +25,7 @@ from edge.config.schema import (
     _show,
 )
 from edge.heartbeat import WATCHDOG
+from edge.loaders.rules import RULE, check_rules
 
 # Keys every device entry has, whatever its driver.
 DEVICE_COMMON: dict[str, Field] = {
