@@ -39,7 +39,8 @@ FIELDS = {
     ),
     "safe_state": Field(
         Enum(choices=("off", "on", "keep")),
-        "state when the agent stops; `keep` leaves the relay as it is",
+        "state when the agent stops; `keep` leaves the relay as it is. After the process exits, the "
+        "board's own pull resistor decides (README, relays)",
         default="off",
     ),
     "failsafe": Field(FAILSAFE, "optional: switch to a set state when the broker is gone too long"),
