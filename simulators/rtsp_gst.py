@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 import gi
@@ -52,11 +53,12 @@ class Mount:
 
     def configure(self, _factory: object, media: GstRtspServer.RTSPMedia) -> None:
         src = media.get_element().get_by_name_recurse_up("src")
-        state: dict[str, Any] = {"i": 0, "live": True}
+        state: dict[str, Any] = {"live": True}
 
         def push() -> bool:
-            data = self.frames[state["i"] % len(self.frames)]
-            state["i"] += 1
+            # the picture by the clock, not from 0 for each new pipeline: a camera's stream goes on between
+            # two patrol visits (starting over would show the same picture each visit: "frozen")
+            data = self.frames[int(time.monotonic() * self.fps) % len(self.frames)]
             src.emit("push-buffer", Gst.Buffer.new_wrapped(data))
             return state["live"]
 
