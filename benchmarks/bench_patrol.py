@@ -15,7 +15,9 @@
    re-visit, as the driver does); then every fault class injected at random hours, day and night:
    detection rate per class.
 3. RTSP: --rtsp-cameras cameras pushed by ffmpeg to Debian's rtsp-server-perl (in a separate process),
-   patrolled by the rtsp driver over RTP/UDP, against a bare OpenCV open + one frame.
+   patrolled by the rtsp driver over RTP/UDP, against a bare OpenCV open + one frame; and
+   --rtsp-tcp-cameras (50) over RTSP/TCP from GStreamer's RTSP server (simulators/rtsp_gst.py, one
+   separate process refusing UDP, looping pre-rendered pictures), against the same bare grab over TCP.
 """
 
 from __future__ import annotations
@@ -203,6 +205,69 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
         proc.wait(20)
 
 
+def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
+    """The rtsp driver over RTSP/TCP (RTP interleaved) against GStreamer's RTSP server in a separate
+    process that refuses UDP: n mounts, each looping pre-rendered JPEG pictures of a seeded camera."""
+    import tempfile
+
+    from drivers.surveillance.rtsp import OPTIONS
+    from simulators.cameras import GstRtspServer, gst_rtsp_available, write_frames
+
+    why = gst_rtsp_available()
+    if why:
+        print(f"rtsp/tcp: not measured: {why}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = []
+        for k in range(min(n, 10)):  # ten seeded scenes, shared by the mounts (each mount its own pipeline)
+            cam = SimCamera(seed + k)
+            cam.hour = 11.0
+            folders.append(write_frames(cam, f"{tmp}/scene{k}"))
+        server = GstRtspServer({f"cam{i}": folders[i % len(folders)] for i in range(n)}, tcp_only=True)
+        try:
+            urls = [server.url(f"cam{i}") for i in range(n)]
+            grabbers = [StreamGrabber({**COMMON, "url": u, "user": "", "transport": "tcp"}) for u in urls]
+            memories: dict[int, dict] = {}
+            fps: list[float] = []
+
+            def visit(i: int) -> tuple[str, ...]:
+                v = look(grabbers[i])
+                r = evaluate(v, SETTINGS, memories.get(i))
+                memories[i] = r.memory
+                if r.metrics.get("fps") is not None:
+                    fps.append(r.metrics["fps"])
+                return r.reasons
+
+            def bare(i: int) -> tuple[str, ...]:
+                with OPTIONS.using("rtsp_transport;tcp"):
+                    cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
+                ok, _ = cap.read()
+                cap.release()
+                return () if ok else ("x",)
+
+            pt, pc, bt, bc, flagged = [], [], [], [], {}
+            for _ in range(reps):
+                t, c, out = timed(visit, list(range(n)))
+                pt.append(t)
+                pc.append(c)
+                for o in out:
+                    if o:
+                        flagged[o] = flagged.get(o, 0) + 1
+                t, c, _ = timed(bare, list(range(n)))
+                bt.append(t)
+                bc.append(c)
+            mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
+            print(f"  rtsp/tcp patrol round {mt:6.2f} s wall, {mc:6.2f} s CPU "
+                  f"({mc / n * 1000:5.1f} ms/camera) | bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU "
+                  f"| ratio wall {mt / b_t:4.1f}x, CPU {mc / max(b_c, 1e-9):4.1f}x "
+                  f"({n} cameras over RTSP/TCP, server refusing UDP)")
+            med = statistics.median(fps) if fps else 0
+            print(f"    frame rate measured: median {med:.1f} fps (served at 10); "
+                  f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+        finally:
+            server.stop()
+
+
 def quality(n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     t0 = 1_780_000_000.0
@@ -252,13 +317,22 @@ def main() -> int:
     ap.add_argument("--quality-cameras", type=int, default=4)
     ap.add_argument("--rtsp-cameras", type=int, default=10, help="cameras pushed over real RTSP (each an "
                     "ffmpeg process)")
+    ap.add_argument("--rtsp-tcp-cameras", type=int, default=50, help="cameras over RTSP/TCP from one "
+                    "GStreamer RTSP server process (0: skip)")
+    ap.add_argument("--skip", default="", help="comma-separated parts to leave out: snapshot, rtsp, quality")
     ap.add_argument("--seed", type=int, default=None, help="default: a fresh seed, printed")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
     print(f"seed {seed}; OpenCV {cv2.__version__}; {cv2.getNumThreads()} OpenCV thread(s)")
-    rounds(args.cameras, seed, args.rounds)
-    rtsp_round(args.rtsp_cameras, seed, args.rounds)
-    quality(args.quality_cameras, seed)
+    skip = set(filter(None, args.skip.split(",")))
+    if "snapshot" not in skip:
+        rounds(args.cameras, seed, args.rounds)
+    if "rtsp" not in skip:
+        rtsp_round(args.rtsp_cameras, seed, args.rounds)
+    if args.rtsp_tcp_cameras:
+        rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds)
+    if "quality" not in skip:
+        quality(args.quality_cameras, seed)
     return 0
 
 

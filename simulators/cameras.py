@@ -348,6 +348,74 @@ class RtspServer:
                 self.proc.kill()
 
 
+GST_PYTHON = "/usr/bin/python3"  # Debian's: python3-gi and the GStreamer RTSP server's introspection data
+
+
+def gst_rtsp_available() -> str | None:
+    """None when the GStreamer RTSP server (RTP over TCP) can run here, else why not."""
+    import subprocess
+
+    probe = ("import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import Gst; "
+             "Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ('rtpjpegpay', 'appsrc'))")
+    try:
+        ok = subprocess.run([GST_PYTHON, "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return None if ok else ("not installed: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
+                            "gstreamer1.0-plugins-base gstreamer1.0-plugins-good")
+
+
+def write_frames(camera: SimCamera, folder: str, count: int = 47, fps: float = 10.0, t0: float = 1.78e9,
+                 quality: int = 80) -> str:
+    """``count`` pictures of ``camera`` 1/fps apart as 000.jpg... (the GStreamer server loops them): more
+    than one visit reads (a 1 s sample plus the burst buffered while the stream opens), so a visit's first
+    and last pictures are not the same file, which the patrol would rightly call frozen."""
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        cv2.imwrite(os.path.join(folder, f"{i:03d}.jpg"), camera.render(t0 + i / fps),
+                    [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return folder
+
+
+class GstRtspServer:
+    """A real RTSP server that plays over TCP: simulators/rtsp_gst.py (GStreamer's RTSP server library)
+    under Debian's Python, on a free loopback port. ``mounts``: name -> folder of JPEG pictures (see
+    ``write_frames``), looped at ``fps`` as RTP/JPEG. ``tcp_only`` refuses RTP over UDP (461)."""
+
+    def __init__(self, mounts: dict[str, str], fps: int = 10, tcp_only: bool = True,
+                 size: tuple[int, int] = (640, 360)) -> None:
+        import subprocess
+
+        self.port = free_port()
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rtsp_gst.py")
+        args = [GST_PYTHON, script, "--port", str(self.port), "--fps", str(fps), "--size",
+                f"{size[0]}x{size[1]}"]
+        args += ["--tcp-only"] if tcp_only else []
+        # stdin stays open: the server stops when it closes, so it never outlives its parent
+        self.proc = subprocess.Popen(args + [f"{k}={v}" for k, v in mounts.items()], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     start_new_session=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            self.stop()
+            raise RuntimeError(f"the GStreamer RTSP server did not start ({line.strip() or 'no output'})")
+
+    def url(self, mount: str) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/{mount}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except Exception:
+                self.proc.kill()
+        for f in (self.proc.stdin, self.proc.stdout):
+            if f is not None:
+                f.close()
+
+
 class RtspFeed:
     """One SimCamera pushed to an RtspServer by ffmpeg (raw BGR frames on its stdin, MPEG-4 Part 2, a
     key frame every second). ``offline`` stops the push (the mount goes away), clearing it starts again."""

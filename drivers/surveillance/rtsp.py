@@ -7,6 +7,7 @@
 Each visit opens the stream (``cv2.VideoCapture(url, cv2.CAP_FFMPEG)`` with open and read timeouts),
 reads it for ``sample_seconds`` to measure the frame rate, keeps the first and last pictures and closes
 it: a patrol, not a recorder. Credentials go into the URL (``rtsp://user:password@host/...``), escaped.
+``transport`` (tcp, the default, or udp) reaches FFmpeg through a process-wide variable: see FfmpegOptions.
 Only the pictures and the frame rate: the patrol that judges them is edge/processors/patrol.py.
 """
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -36,8 +38,55 @@ FIELDS = {
     "transport": Field(Enum(choices=("tcp", "udp")), "RTSP transport of the RTP packets (TCP interleaved "
                        "passes firewalls and loses nothing)", default="tcp"),
 }
-# FFmpeg reads its options from this variable when a capture opens: set per open, under a lock.
-_OPEN_LOCK = threading.Lock()
+OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+
+
+class FfmpegOptions:
+    """OpenCV hands FFmpeg the options in OPENCV_FFMPEG_CAPTURE_OPTIONS ("key;value|key;value") when a
+    capture opens, and nowhere else: the transport can only go through this one process-wide variable.
+
+    So it is set around each open, never while an open that wants another value is under way: opens that
+    want the same value run at once (a patrol of many cameras of one transport is not serialised), one
+    that wants another waits for them. Options already in the environment when the agent started are
+    kept (ours are added after them); once no open is under way the variable is put back as it was.
+    Known limit: an FFmpeg capture opened elsewhere in the process, not through this class, while an open
+    is under way sees our value (the agent has none: thermal cameras read V4L2 or their own buses).
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._value: str | None = None
+        self._users = 0
+        self._original = os.environ.get(OPTIONS_ENV)
+
+    @contextmanager
+    def using(self, options: str | None) -> Iterator[None]:
+        """Hold ``options`` (None: any value will do, e.g. an HTTP stream) for one open."""
+        if options is None:
+            yield
+            return
+        value = f"{self._original}|{options}" if self._original else options
+        with self._cv:
+            while self._users and self._value != value:
+                self._cv.wait()
+            if self._value != value:
+                os.environ[OPTIONS_ENV] = self._value = value
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._cv:
+                self._users -= 1
+                if self._users == 0:
+                    self._value = None
+                    if self._original is None:
+                        os.environ.pop(OPTIONS_ENV, None)
+                    else:
+                        os.environ[OPTIONS_ENV] = self._original
+                    self._cv.notify_all()
+
+
+OPTIONS = FfmpegOptions()
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
@@ -56,9 +105,8 @@ class StreamGrabber:
 
     def grab(self) -> Grab:
         ms = int(self.config["timeout_seconds"] * 1000)
-        with _OPEN_LOCK:
-            if self.url.startswith("rtsp"):
-                os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{self.config['transport']}"
+        rtsp = self.url.lower().startswith("rtsp")
+        with OPTIONS.using(f"rtsp_transport;{self.config['transport']}" if rtsp else None):
             cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG,
                                    [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
         try:

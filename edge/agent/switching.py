@@ -88,7 +88,7 @@ class Switching:
                 on = not sw.is_on()
             except Exception as exc:
                 log.exception("reading %s failed", device)
-                return self._refuse(device, cmd, f"relay could not be read: {exc}", now, record=False)
+                return self._refuse(device, cmd, f"{payloads.RELAY_NOT_READ}: {exc}", now, record=False)
         else:
             on = cmd.action != "off"
         return self.switch(
@@ -140,7 +140,7 @@ class Switching:
         except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
             log.exception("switching %s failed", device)
             self._undo(device, cmd if recorded else None)
-            return self._refuse(device, cmd, f"relay could not be switched: {exc}", now, record=False)
+            return self._refuse(device, cmd, f"{payloads.RELAY_NOT_SWITCHED}: {exc}", now, record=False)
         if pulse_seconds:
             self.pulses[device] = time.monotonic() + pulse_seconds
             self.pulse_causes[device] = cause

@@ -33,6 +33,7 @@ from edge.hub.dispatch import Dispatcher
 from edge.hub.journal import Journal
 from edge.hub.model import Alert
 from edge.hub.rules import plan
+from edge.hub.upkeep import relays
 from edge.hub.upkeep.service import Upkeep
 from edge.mqtt.info_pages import InfoPages
 from edge.mqtt.session import Connected, Disconnected, Message, MqttSession, Subscribed
@@ -125,6 +126,9 @@ class Hub:
         """Send a command to one device (docs/mqtt.md) and wait for its reply."""
         replies = self._send_command(f"{self.root}/{site}/{node}/{device}/set", action, seconds, timeout, by,
                                      expect=1)
+        if not replies or "site" in replies[0]:  # sent (an agent's reply has its site): judged on the loop,
+            # a relay that does not answer opens a repair request (edge/hub/upkeep/relays.py)
+            self.inbox.put(("command_outcome", site, node, device, action, replies[0] if replies else None))
         return replies[0] if replies else {"ok": False, "error": "timeout"}
 
     def command_group(self, site: str, group: str, action: str, seconds: float | None = None,
@@ -132,8 +136,11 @@ class Hub:
                       members: int | None = None) -> list[dict[str, Any]]:
         """Send a command to a group; every reply received within ``timeout``, or sooner once the
         ``members`` the caller knows of have all answered (an unknown member may then be missed)."""
-        return self._send_command(f"{self.root}/{site}/group/{group}/set", action, seconds, timeout, by,
-                                  expect=members or None)
+        replies = self._send_command(f"{self.root}/{site}/group/{group}/set", action, seconds, timeout, by,
+                                     expect=members or None)
+        for r in replies:  # who answered is judged; who did not is unknown (a group has no roll call)
+            self.inbox.put(("command_outcome", r["site"], r["node"], r["device"], action, r))
+        return replies
 
     def _send_command(self, topic: str, action: str, seconds: float | None, timeout: float, by: str,
                       expect: int | None) -> list[dict[str, Any]]:
@@ -235,6 +242,8 @@ class Hub:
                     fut.set_exception(exc)
             elif kind == "changed":
                 self._emit("alert", item[1])
+            elif kind == "command_outcome":
+                self._command_outcome(*item[1:])
         elif isinstance(item, Connected):
             log.info("connected to %s:%s (broker kept our session: %s)", self.cfg["mqtt"]["host"],
                      self.cfg["mqtt"]["port"], item.session_present)
@@ -269,6 +278,13 @@ class Hub:
             log.exception("unexpected error handling a message on %r", msg.topic[:200])
         if not self.session.ack(msg):
             self.counters["not_acknowledged"] += msg.qos > 0
+
+    def _command_outcome(self, site: str, node: str, device: str, action: str,
+                         reply: dict[str, Any] | None) -> None:
+        verdict = relays.judge(action, reply, self._online.get((site, node)))
+        if verdict is not None:
+            self.upkeep.on_command(site, node, device, ingest.place_of(self._infos.get((site, node)), device),
+                                   *verdict)
 
     def _planner(self, alert: Alert) -> list[Any]:
         return plan(self.cfg["rules"], alert, self.tz)

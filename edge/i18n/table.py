@@ -294,6 +294,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "[{title}] {place} {time} {detail} (reported by {by}, request {repair}): logistics, please "
         "respond",
     },
+    "alert.title.repair_update": {"zh-CN": "报修进度", "en": "Repair update"},
+    "notify.repair_update.accept": {
+        "zh-CN": "【{title}】{place} 报修单 {repair}（{description}）已于 {time} 由 {by} 受理",
+        "en": "[{title}] {place} request {repair} ({description}) accepted by {by} at {time}",
+    },
+    "notify.repair_update.fix": {
+        "zh-CN": "【{title}】{place} 报修单 {repair}（{description}）已于 {time} 由 {by} 修复",
+        "en": "[{title}] {place} request {repair} ({description}) fixed by {by} at {time}",
+    },
+    "notify.repair_update.defer": {
+        "zh-CN": "【{title}】{place} 报修单 {repair}（{description}）暂无法修复：{reason}，预计 {date} 修复"
+        "（{by}，{time}）",
+        "en": "[{title}] {place} request {repair} ({description}) cannot be fixed now: {reason}; expected "
+        "by {date} ({by}, {time})",
+    },
+    "notify.repair_update.recovered": {
+        "zh-CN": "【{title}】{place} 报修单 {repair}（{description}）设备已于 {time} 自动恢复，"
+        "报修单已自动关闭",
+        "en": "[{title}] {place} request {repair} ({description}): the device recovered by itself at {time}; "
+        "the request was closed automatically",
+    },
+    "notify.repair_update.recovered_open": {
+        "zh-CN": "【{title}】{place} 报修单 {repair}（{description}）设备已于 {time} 自动恢复，请确认后结单",
+        "en": "[{title}] {place} request {repair} ({description}): the device recovered by itself at {time}; "
+        "please check it and close the request",
+    },
     "notify.camera_fault": {
         "zh-CN": "【{title}】{place} {time} 自动巡查发现：{reason}，请检查摄像机",
         "en": "[{title}] {place} {time} the patrol found: {reason}; please check the camera",
@@ -319,6 +345,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                                           "en": "camera offline since {since} ({detail}): please repair"},
     "upkeep.repair.auto.camera_fault": {"zh-CN": "监控自 {since} 起巡查异常（{detail}），请检修",
                                         "en": "camera faulty since {since} ({detail}): please repair"},
+    "upkeep.repair.auto.relay_unanswered": {"zh-CN": "继电器自 {since} 起不响应开关命令（{detail}），请检修",
+                                            "en": "relay not answering switch commands since {since} "
+                                            "({detail}): please repair"},
+    "upkeep.relay.failures": {"zh-CN": "连续 {n} 次失败，最近：{error}",
+                              "en": "{n} failures in a row, last: {error}"},
+    "upkeep.repair.recovered_note": {"zh-CN": "设备于 {time} 自动恢复",
+                                     "en": "the device recovered by itself at {time}"},
     "upkeep.report.title": {"zh-CN": "维保与报修报告 {start} 至 {end}",
                             "en": "Upkeep report {start} to {end}"},
     "upkeep.report.generated": {"zh-CN": "生成时间：{stamp}（{tz}）", "en": "Generated {stamp} ({tz})"},
@@ -338,6 +371,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "upkeep.repair.state.accepted": {"zh-CN": "已受理", "en": "Accepted"},
     "upkeep.repair.state.fixed": {"zh-CN": "已修复", "en": "Fixed"},
     "upkeep.repair.state.deferred": {"zh-CN": "暂缓", "en": "Deferred"},
+    "upkeep.repair.state.recovered": {"zh-CN": "自动恢复", "en": "Recovered by itself"},
     "upkeep.repair.deferred": {"zh-CN": "暂无法修复：{reason}，预计 {date}",
                                "en": "cannot fix now: {reason}, expected {date}"},
     "upkeep.col.item": {"zh-CN": "设备", "en": "Item"},
@@ -375,6 +409,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "patrol.sheet.outages": {"zh-CN": "故障记录", "en": "Outages"},
     "patrol.sheet.none": {"zh-CN": "当日无故障", "en": "No outages that day"},
     "patrol.sheet.ongoing": {"zh-CN": "未恢复", "en": "ongoing"},
+    "patrol.sheet.count": {"zh-CN": "（共 {n} 台）", "en": "({n} cameras)"},
+    "patrol.sheet.no_picture": {"zh-CN": "无画面", "en": "no picture"},
+    "patrol.sheet.colon": {"zh-CN": "：", "en": ": "},
     "patrol.status.ok": {"zh-CN": "正常", "en": "OK"},
     "patrol.status.fault": {"zh-CN": "异常", "en": "Fault"},
     "patrol.status.unknown": {"zh-CN": "未巡查", "en": "Not visited"},
@@ -567,6 +604,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.rp.accepted_at": {"zh-CN": "受理 {time} {by}", "en": "accepted {time} {by}"},
     "console.rp.fixed_at": {"zh-CN": "修复 {time} {by}", "en": "fixed {time} {by}"},
     "console.rp.deferred_at": {"zh-CN": "暂缓 {time} {by}", "en": "deferred {time} {by}"},
+    "console.rp.recovered_at": {"zh-CN": "自动恢复 {time}", "en": "recovered by itself {time}"},
     "console.rp.view_photo": {"zh-CN": "查看照片", "en": "Photo"},
     "console.rp.accept": {"zh-CN": "受理", "en": "Accept"},
     "console.rp.fix": {"zh-CN": "已修复", "en": "Mark fixed"},

@@ -14,6 +14,9 @@ MAX_ID_LEN = 128
 MAX_JSON_DEPTH = 32  # a command is flat; deeper nesting is refused before the JSON parser recurses
 INFO_PAGE_BYTES = 64 * 1024  # birth info beyond this is split into pages (docs/mqtt.md)
 RETAINED_COMMAND = "retained command ignored"
+# How a reply's error starts when the relay itself failed (the hub counts these: edge/hub/upkeep/relays.py)
+RELAY_NOT_SWITCHED = "relay could not be switched"
+RELAY_NOT_READ = "relay could not be read"
 
 
 class PayloadError(ValueError):

@@ -81,6 +81,10 @@ FIELDS: dict[str, dict[str, tuple[str, int | None]]] = {
     "notify.maintenance_due": {"detail": ("detail", None)},
     "notify.repair_request": {"detail": ("detail", None), "by": ("by", None), "repair": ("repair", None)},
     "notify.camera_fault": {"reason": ("reason", None)},
+    **{f"notify.repair_update.{step}": {"repair": ("repair", None), "by": ("by", None),
+                                        "description": ("description", None), "reason": ("reason", None),
+                                        "date": ("expected_date", None)}
+       for step in ("accept", "fix", "defer", "recovered", "recovered_open")},
     "notify.rule_action": {
         "action": ("action", None), "target": ("target", None), "trigger": ("trigger", None),
     },
@@ -102,6 +106,9 @@ def text_key(alert: Alert) -> str:
         reason = LEAK_ALIASES.get(reason, reason)
         key = f"notify.leak.{reason}"
         return key if isinstance(reason, str) and has(key) else "notify.leak.other"
+    if alert.type == "repair_update":  # one text per step of the request (edge/hub/upkeep/service.py)
+        key = f"notify.repair_update.{alert.fields.get('step')}"
+        return key if has(key) else "notify.other"
     key = f"notify.{alert.type}"
     return key if has(key) and alert.type not in ("other", "unknown", "line", "summary") else "notify.other"
 

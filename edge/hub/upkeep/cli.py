@@ -148,7 +148,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
         r = _lifecycle(lambda: service.step_repair(journal, args.id, args.repair_action, args.by,
                                                    getattr(args, "reason", "") or "",
                                                    getattr(args, "expected_date", None),
-                                                   getattr(args, "note", "") or ""))
+                                                   getattr(args, "note", "") or "", cfg=cfg))
     finally:
         journal.shutdown()
     print(f"repair request {r['id']} is {r['state']}")
@@ -213,7 +213,7 @@ def add_parsers(hs: Any, common: Any) -> None:
     add.add_argument("--by", required=True, metavar="NAME")
     lst = rs.add_parser("list", help="list requests with response and repair times")
     common(lst)
-    lst.add_argument("--state", help="open, reported, accepted, fixed or deferred")
+    lst.add_argument("--state", help="open, reported, accepted, fixed, deferred or recovered")
     for name, what in (("accept", "accept a request"), ("fix", "mark it fixed"),
                        ("defer", "cannot fix now: give the reason and the expected date")):
         p = rs.add_parser(name, help=what)

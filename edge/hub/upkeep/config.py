@@ -19,7 +19,7 @@ from typing import Any
 
 from edge.calendar import CalendarRef
 from edge.config.common import ID
-from edge.config.schema import MISSING, Bool, Field, Float, ListOf, Obj, Str
+from edge.config.schema import MISSING, Bool, Field, Float, Int, ListOf, Obj, Str
 
 TIED = Obj(
     {
@@ -102,7 +102,11 @@ AUTO_REPAIR = Obj(
                                         default=30.0),
         "camera_fault_minutes": Field(Float(min=0, max=525600), "a patrol fault (`camera_fault`) not "
                                       "cleared this long opens one", default=60.0),
-        "enabled": Field(Bool(), "open requests for device faults automatically", default=True),
+        "relay_failures": Field(Int(min=1, max=1000), "switch commands to one relay that fail in a row "
+                                "(an error driving it, or no reply while its node is online) before a "
+                                "repair request opens", default=3),
+        "enabled": Field(Bool(), "open requests for device faults automatically; a request still unanswered "
+                         "when its device recovers is closed as recovered", default=True),
     }
 )
 

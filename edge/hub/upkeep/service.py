@@ -39,6 +39,8 @@ Planner = Callable[[Alert], list[Any]]
 # Device faults that can open a repair request: the event that starts one -> the event that clears it.
 FAULTS = {"meter_offline": "meter_online", "camera_offline": "camera_online", "camera_fault": "camera_ok"}
 CLEARS = {v: k for k, v in FAULTS.items()}
+# A relay not answering has no event of its own: the hub sees its switch commands fail (``on_command``).
+RELAY_FAULT = "relay_unanswered"
 
 
 def now_ms() -> int:
@@ -170,9 +172,59 @@ class Upkeep:
                           (alert.site, alert.node, alert.device, alert.type, alert.ts_ms, alert.place,
                            str(detail or "")[:300]))
         elif alert.type in CLEARS:
+            self._cleared(alert.site, alert.node, alert.device, CLEARS[alert.type], alert.ts_ms)
+
+    def on_command(self, site: str, node: str, device: str, place: str, failed: bool, detail: str,
+                   now: int | None = None) -> None:
+        """A switch command's outcome for one relay (edge.hub.upkeep.relays.judge): ``relay_failures``
+        failures in a row open one repair request for it; an answer clears the count and the fault."""
+        if not self.up["auto_repair"]["enabled"]:
+            return
+        now = now_ms() if now is None else now
+        key = (site, node, device)
+        if not failed:
             with self.journal.db.transaction() as c:
-                c.execute("DELETE FROM repair_pending WHERE site=? AND node=? AND device=? AND fault=?",
-                          (alert.site, alert.node, alert.device, CLEARS[alert.type]))
+                gone = c.execute("DELETE FROM relay_checks WHERE site=? AND node=? AND device=?",
+                                 key).rowcount
+                still = _open_for(c, site, node, device, RELAY_FAULT)
+            if gone or still is not None:
+                self._cleared(site, node, device, RELAY_FAULT, now)
+            return
+        with self.journal.db.transaction() as c:
+            c.execute("INSERT INTO relay_checks VALUES(?,?,?,1,?,?) ON CONFLICT(site, node, device) "
+                      "DO UPDATE SET failures=failures+1, last_error=excluded.last_error",
+                      (*key, now, detail[:300]))
+            failures, first = c.execute("SELECT failures, first_ms FROM relay_checks WHERE site=? AND node=? "
+                                        "AND device=?", key).fetchone()
+            if failures >= self.up["auto_repair"]["relay_failures"]:
+                c.execute("INSERT OR IGNORE INTO repair_pending VALUES(?,?,?,?,?,?,?)",
+                          (*key, RELAY_FAULT, first, place, text("upkeep.relay.failures", self.lang,
+                                                                 n=failures, error=detail[:200])))
+        log.warning("relay %s/%s/%s: switch command failed (%d in a row): %s", site, node, device, failures,
+                    detail)
+
+    def _cleared(self, site: str, node: str, device: str, fault: str, ts: int) -> None:
+        """The device is back: no request opens for the fault any more, and the automatic one still open
+        follows it: closed as ``recovered`` if nobody answered it yet, else it gets a note."""
+        with self.journal.db.transaction() as c:
+            c.execute("DELETE FROM repair_pending WHERE site=? AND node=? AND device=? AND fault=?",
+                      (site, node, device, fault))
+            rid = _open_for(c, site, node, device, fault)
+            if rid is None:
+                return
+            r = _row(c, rid)
+            if r["state"] != "reported" and r["recovered_ms"] is not None:
+                return  # already noted once; a person is on it
+            note = text("upkeep.repair.recovered_note", self.lang, time=_stamp(ts, self.tz))
+            note = f"{r['note']}\n{note}" if r["note"] else note
+            step = "recovered" if r["state"] == "reported" else "recovered_open"
+            c.execute("UPDATE repairs SET state=?, recovered_ms=?, note=? WHERE id=?",
+                      ("recovered" if step == "recovered" else r["state"], ts, note, rid))
+            _update_alert(c, self.journal, r, step, text("upkeep.repair.system", self.lang), ts, self.planner)
+        log.info("repair request %d: %s/%s/%s recovered by itself (%s)", rid, site, node, device, step)
+        if step == "recovered":
+            _close_request_alerts(self.journal, rid, text("upkeep.repair.system", self.lang), ts,
+                                  "recovered by itself")
 
     # -- the periodic check ------------------------------------------------------------------------
     def tick(self, now: int | None = None, force: bool = False) -> list[Alert]:
@@ -226,7 +278,7 @@ class Upkeep:
         auto = self.up["auto_repair"]
         delays = {"meter_offline": auto["meter_offline_hours"] * 3_600_000,
                   "camera_offline": auto["camera_offline_minutes"] * 60_000,
-                  "camera_fault": auto["camera_fault_minutes"] * 60_000}
+                  "camera_fault": auto["camera_fault_minutes"] * 60_000, RELAY_FAULT: 0}
         out: list[Alert] = []
         for site, node, device, fault, since, place, detail in self.journal.db.query(
                 "SELECT site, node, device, fault, since_ms, place, detail FROM repair_pending"):
@@ -257,6 +309,38 @@ def _open_for(c: Any, site: str, node: str, device: str, fault: str) -> int | No
     row = c.execute("SELECT id FROM repairs WHERE site=? AND node=? AND device=? AND fault=? AND state IN "
                     "(?,?,?)", (site, node, device, fault, *store.OPEN_REPAIR)).fetchone()
     return int(row[0]) if row else None
+
+
+def _update_alert(c: Any, journal: Journal, r: dict[str, Any], step: str, by: str, ts: int,
+                  planner: Planner | None) -> Alert:
+    """A ``repair_update`` (journalled closed, notified by the rules like the request itself): a person
+    answered the request (accept, fix, defer) or its device recovered by itself."""
+    fields = {"repair": r["id"], "step": step, "by": by, "description": r["description"],
+              "reporter": r["by"], "reason": r["reason"] or "", "expected_date": r["expected_date"] or "",
+              "note": r["note"] or "", "fault": r["fault"], "auto": r["fault"] is not None}
+    return store.insert_alert(c, journal, r["site"] or "", r["node"] or "hub",
+                              r["device"] or f"repair-{r['id']}", "repair_update", fields, r["place"], ts,
+                              planner)
+
+
+def _row(c: Any, rid: int) -> dict[str, Any]:
+    return store.repair_row(c.execute(f"SELECT {', '.join(store.REPAIR_COLUMNS)} FROM repairs WHERE id=?",
+                                      (rid,)).fetchone())
+
+
+def _request_alerts(journal: Journal, rid: int, states: tuple[str, ...]) -> list[int]:
+    return [int(r[0]) for r in journal.db.query(
+        f"SELECT id FROM alerts WHERE type='repair_request' AND state IN ({','.join('?' * len(states))}) "
+        "AND json_extract(fields, '$.repair')=?", (*states, rid))]
+
+
+def _close_request_alerts(journal: Journal, rid: int, by: str, ts: int, note: str) -> None:
+    """The request's own ``repair_request`` alert is done when the request is (no escalation after)."""
+    for aid in _request_alerts(journal, rid, ("new", "acknowledged")):
+        try:
+            journal.close(aid, by, ts, "resolved", note=note)
+        except LifecycleError:  # closed by a person meanwhile
+            pass
 
 
 def _insert_repair(c: Any, journal: Journal, lang: str, place: str, description: str, photo: str | None,
@@ -413,8 +497,16 @@ ALLOWED = {"accept": ("reported", "deferred"), "fix": ("reported", "accepted", "
 
 
 def step_repair(journal: Journal, rid: int, action: str, by: str, reason: str = "",
-                expected_date: str | None = None, note: str = "", now: int | None = None) -> dict[str, Any]:
-    """reported -> accepted -> fixed, or -> deferred ("cannot fix now": reason and expected date)."""
+                expected_date: str | None = None, note: str = "", now: int | None = None,
+                cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """reported -> accepted -> fixed, or -> deferred ("cannot fix now": reason and expected date).
+
+    With the hub's ``cfg`` each step is a ``repair_update`` alert that its rules send on (to the
+    logistics office, the reporter's group), written in the same transaction as the step; accepting or
+    deferring acknowledges the request's alert (no escalation once someone answered), fixing closes it.
+    """
+    from edge.hub.rules import plan
+
     store.open_tables(journal)
     by = (by or "").strip()
     if not by:
@@ -446,7 +538,23 @@ def step_repair(journal: Journal, rid: int, action: str, by: str, reason: str = 
             c.execute("UPDATE repairs SET state='deferred', deferred_ms=COALESCE(deferred_ms, ?), "
                       "deferred_by=?, reason=?, expected_date=? WHERE id=?",
                       (now, by, reason.strip()[:500], expected_date, rid))
+        if cfg is not None:
+            rules = cfg["rules"]
+            _update_alert(c, journal, _row(c, rid), action, by, now, lambda a: plan(rules, a, journal.tz))
+    _follow_alerts(journal, rid, action, by, now)
     return get_repair(journal, rid)
+
+
+def _follow_alerts(journal: Journal, rid: int, action: str, by: str, now: int) -> None:
+    """Fixed: the request's alert is closed; answered: acknowledged (its escalation is off)."""
+    if action == "fix":
+        _close_request_alerts(journal, rid, by, now, f"repair request {rid} fixed")
+        return
+    for aid in _request_alerts(journal, rid, ("new",)):
+        try:
+            journal.acknowledge(aid, by, now)
+        except LifecycleError:
+            pass
 
 
 def response_ms(r: dict[str, Any]) -> int | None:

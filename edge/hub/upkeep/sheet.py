@@ -1,15 +1,18 @@
 """The daily patrol sheet: one PNG contact sheet of every camera's latest view with its status, and a
 table of the day's outages (markdown or CSV) for the morning meeting and the safety inspection records.
 
-The image is drawn with OpenCV, which has no CJK glyphs and we add no font library: the picture carries
-ASCII only (device ids, which are ``[a-z0-9_-]``, status codes such as ``FAULT moved``, local times), and
-the Chinese names and reasons are in the table beside it.
+The tiles and frames are drawn with OpenCV; the labels (the camera's name, its status and reasons in
+words, the local time of the check) with Pillow and a Noto CJK font (edge/hub/upkeep/cjk.py), because
+OpenCV's fonts have no Chinese glyphs. Without such a font (fonts-noto-cjk not installed) the labels fall
+back to ASCII (device ids, ``FAULT moved``), with one log line saying what to install; the table beside
+the picture carries the Chinese names and reasons either way.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
@@ -20,11 +23,14 @@ import numpy as np
 
 from edge.hub.journal import Journal
 from edge.hub.report import day_bounds
+from edge.hub.upkeep import cjk
 from edge.hub.upkeep.service import patrol_views
 from edge.i18n import clock, stamp, text
 
+log = logging.getLogger("campus-edge.hub.upkeep")
 TILE_W, TILE_H, LABEL_H, COLS = 256, 144, 40, 5
-GREEN, RED, GREY = (60, 170, 60), (40, 40, 220), (140, 140, 140)
+GREEN, RED, GREY, BLACK = (60, 170, 60), (40, 40, 220), (140, 140, 140), (0, 0, 0)  # BGR
+AUTO = "auto"
 
 
 @dataclass
@@ -67,14 +73,30 @@ def build(journal: Journal, day: date, tz: tzinfo | None, language: str) -> Shee
     return data
 
 
-def contact_sheet(data: SheetData) -> bytes:
+@dataclass(frozen=True)
+class Label:
+    x: int
+    y: int  # baseline
+    words: str  # in the sheet's language (Chinese by default)
+    ascii: str  # what OpenCV can draw without a CJK font
+    colour: tuple[int, int, int]  # BGR
+    size: int = 14
+    width: int = TILE_W - 4
+
+
+def contact_sheet(data: SheetData, font: cjk.FontFace | None | str = AUTO) -> bytes:
+    """The sheet as PNG. ``font``: AUTO finds a CJK font; None draws the ASCII labels."""
+    face = _usable(cjk.find() if font == AUTO else font)
     n = max(1, len(data.cameras))
     cols = min(COLS, n)
     rows = (n + cols - 1) // cols
     head = 36
     img = np.full((head + rows * (TILE_H + LABEL_H + 8) + 8, cols * (TILE_W + 8) + 8, 3), 255, np.uint8)
-    cv2.putText(img, f"campus-edge patrol sheet {data.day.isoformat()}  ({len(data.cameras)} cameras)",
-                (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    lang = data.language
+    labels = [Label(8, 24, text("patrol.sheet.title", lang, date=data.day.isoformat()) + "  "
+                    + text("patrol.sheet.count", lang, n=len(data.cameras)),
+                    f"campus-edge patrol sheet {data.day.isoformat()}  ({len(data.cameras)} cameras)", BLACK,
+                    18, img.shape[1] - 16)]
     for i, cam in enumerate(data.cameras):
         x = 8 + (i % cols) * (TILE_W + 8)
         y = head + (i // cols) * (TILE_H + LABEL_H + 8)
@@ -84,19 +106,68 @@ def contact_sheet(data: SheetData) -> bytes:
         if tile is not None:
             img[y:y + TILE_H, x:x + TILE_W] = cv2.resize(tile, (TILE_W, TILE_H), interpolation=cv2.INTER_AREA)
         else:
-            cv2.putText(img, "no picture", (x + 70, y + 76), cv2.FONT_HERSHEY_SIMPLEX, 0.6, GREY, 1)
+            labels.append(Label(x + 70, y + 76, text("patrol.sheet.no_picture", lang), "no picture", GREY,
+                                16))
         colour = GREEN if cam["ok"] else RED if cam["ok"] is False else GREY
         cv2.rectangle(img, (x - 3, y - 3), (x + TILE_W + 2, y + TILE_H + LABEL_H), colour, 3)
-        status = "OK" if cam["ok"] else "?"
-        if cam["ok"] is False:
-            status = ("FAULT " + ",".join(cam["reasons"]))[:34]
-        cv2.putText(img, f"{cam['node']}/{cam['device']}"[:34], (x + 2, y + TILE_H + 15),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        cv2.putText(img, f"{status}  {clock(cam['checked'], data.tz)}", (x + 2, y + TILE_H + 33),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+        labels += _tile_labels(cam, x, y + TILE_H, colour, data)
+    if face is None:
+        for lb in labels:
+            cv2.putText(img, lb.ascii[:lb.width // 7], (lb.x + 2, lb.y), cv2.FONT_HERSHEY_SIMPLEX,
+                        lb.size / 32, lb.colour, 1, cv2.LINE_AA)
+    else:
+        img = _draw_words(img, labels, face)
     ok, buf = cv2.imencode(".png", img)
     assert ok
     return buf.tobytes()
+
+
+def _usable(face: cjk.FontFace | None | str) -> cjk.FontFace | None:
+    """The font to draw the words with, or None for ASCII labels (said once in the log, with the fix)."""
+    if face is None or isinstance(face, str):
+        log.warning("no font with Chinese glyphs (fc-match, %s): the patrol sheet's labels are ASCII; "
+                    "install the Debian package %s", cjk.DEBIAN_PATHS[0], cjk.PACKAGE)
+        return None
+    try:
+        import PIL  # noqa: F401 (the hub extra brings Pillow)
+    except ImportError:
+        log.warning("Pillow is missing: the patrol sheet's labels are ASCII (pip install 'campus-edge[hub]')")
+        return None
+    return face
+
+
+def _tile_labels(cam: dict[str, Any], x: int, y: int, colour: tuple[int, int, int],
+                 data: SheetData) -> list[Label]:
+    lang, ident = data.language, f"{cam['node']}/{cam['device']}"
+    name = cam["place"] if cam["place"] and cam["place"] != cam["device"] else ""
+    when = clock(cam["checked"], data.tz)
+    if cam["ok"]:
+        words, status = text("patrol.status.ok", lang), "OK"
+    elif cam["ok"] is False:
+        words = text("patrol.status.fault", lang) + text("patrol.sheet.colon", lang) + _reason_words(
+            cam["reasons"], lang)
+        status = "FAULT " + ",".join(cam["reasons"])
+    else:
+        words, status = text("patrol.status.unknown", lang), "?"
+    return [Label(x, y + 16, f"{name}  {ident}" if name else ident, ident, BLACK),
+            Label(x, y + 34, f"{when}  {words}", f"{status}  {when}", colour)]
+
+
+def _draw_words(img: np.ndarray, labels: list[Label], face: cjk.FontFace) -> np.ndarray:
+    """The labels in their language with Pillow (RGB), each cut to its width."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    pic = Image.fromarray(np.ascontiguousarray(img[:, :, ::-1]))
+    draw = ImageDraw.Draw(pic)
+    fonts: dict[int, Any] = {}
+    for lb in labels:
+        font = fonts.get(lb.size) or fonts.setdefault(lb.size, ImageFont.truetype(face.path, lb.size,
+                                                                                  index=face.index))
+        words = lb.words
+        while words and draw.textlength(words, font=font) > lb.width:
+            words = words[:-2] + "…"
+        draw.text((lb.x + 2, lb.y), words, font=font, fill=lb.colour[::-1], anchor="ls")
+    return np.ascontiguousarray(np.asarray(pic)[:, :, ::-1])
 
 
 def _camera_rows(data: SheetData) -> list[list[str]]:

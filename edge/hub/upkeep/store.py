@@ -6,6 +6,7 @@
 - ``upkeep_service``: service records (who, when, note, parts, photo, the due time they answered);
 - ``repairs``: repair requests and their lifecycle (reported, accepted, fixed, deferred);
 - ``repair_pending``: device faults waiting out their delay before a request is opened;
+- ``relay_checks``: per relay, switch commands that failed in a row (a relay not answering);
 - ``patrol_views``: each surveillance camera's latest patrol result and thumbnail (for the sheet).
 
 Alerts the hub raises itself (``maintenance_due``, ``repair_request``) are written to the journal's
@@ -22,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from edge.hub.journal import Journal
-from edge.hub.model import NEW, Alert
+from edge.hub.model import Alert, initial_state
 from edge.hub.upkeep.plans import Baseline, Usage
 
 SCHEMA = """
@@ -44,38 +45,56 @@ CREATE TABLE IF NOT EXISTS repairs (
     by TEXT NOT NULL, state TEXT NOT NULL, reported_ms INTEGER NOT NULL,
     accepted_ms INTEGER, accepted_by TEXT, fixed_ms INTEGER, fixed_by TEXT, deferred_ms INTEGER,
     deferred_by TEXT, reason TEXT, expected_date TEXT, note TEXT NOT NULL DEFAULT '',
-    site TEXT, node TEXT, device TEXT, fault TEXT);
+    site TEXT, node TEXT, device TEXT, fault TEXT, recovered_ms INTEGER);
 CREATE INDEX IF NOT EXISTS repairs_device ON repairs(site, node, device, fault, state);
 CREATE TABLE IF NOT EXISTS repair_pending (
     site TEXT NOT NULL, node TEXT NOT NULL, device TEXT NOT NULL, fault TEXT NOT NULL,
     since_ms INTEGER NOT NULL, place TEXT NOT NULL, detail TEXT NOT NULL,
     PRIMARY KEY (site, node, device, fault));
+CREATE TABLE IF NOT EXISTS relay_checks (
+    site TEXT NOT NULL, node TEXT NOT NULL, device TEXT NOT NULL, failures INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL, last_error TEXT NOT NULL, PRIMARY KEY (site, node, device));
 CREATE TABLE IF NOT EXISTS patrol_views (
     site TEXT NOT NULL, node TEXT NOT NULL, device TEXT NOT NULL, ts_ms INTEGER NOT NULL,
     place TEXT NOT NULL, state TEXT NOT NULL, thumb BLOB, PRIMARY KEY (site, node, device));
 """
 
 OPEN_REPAIR = ("reported", "accepted", "deferred")
+# `recovered`: an automatic request closed by itself because its device came back before anyone answered
+REPAIR_STATES = (*OPEN_REPAIR, "fixed", "recovered")
 REPAIR_COLUMNS = ("id", "place", "description", "photo", "by", "state", "reported_ms", "accepted_ms",
                   "accepted_by", "fixed_ms", "fixed_by", "deferred_ms", "deferred_by", "reason",
-                  "expected_date", "note", "site", "node", "device", "fault")
+                  "expected_date", "note", "site", "node", "device", "fault", "recovered_ms")
+# columns added after the first release: a journal made before gets them on open
+ADDED_COLUMNS = {"repairs": {"recovered_ms": "INTEGER"}}
 
 
 def open_tables(journal: Journal) -> None:
     for stmt in SCHEMA.split(";"):
         if stmt.strip():
             journal.db.execute(stmt)
+    for table, cols in ADDED_COLUMNS.items():
+        have = {r[1] for r in journal.db.query(f"PRAGMA table_info({table})")}
+        for col, decl in cols.items():
+            if col not in have:
+                try:
+                    journal.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
+                except sqlite3.OperationalError as exc:  # another process (the CLI, the hub) was first
+                    if "duplicate column" not in str(exc):
+                        raise
 
 
 def insert_alert(c: sqlite3.Connection, journal: Journal, site: str, node: str, device: str, etype: str,
                  fields: dict[str, Any], place: str, ts_ms: int,
                  planner: Callable[[Alert], list[Any]] | None) -> Alert:
     """A hub-made alert and its planned notices, inside the caller's transaction."""
-    cur = c.execute("INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms) "
-                    "VALUES(?,?,?,NULL,?,?,?,?,?)",
-                    (site, node, device, ts_ms, etype, json.dumps(fields, ensure_ascii=False), place, ts_ms))
+    state = initial_state(etype)  # news such as `repair_update` is journalled closed (edge/hub/model.py)
+    cur = c.execute("INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms, "
+                    "state) VALUES(?,?,?,NULL,?,?,?,?,?,?)",
+                    (site, node, device, ts_ms, etype, json.dumps(fields, ensure_ascii=False), place, ts_ms,
+                     state))
     alert = Alert(int(cur.lastrowid or 0), site, node, device, etype, ts_ms, None, dict(fields), place, None,
-                  NEW, ts_ms)
+                  state, ts_ms)
     Journal._plan(c, alert, planner)
     return alert
 

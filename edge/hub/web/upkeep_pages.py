@@ -120,6 +120,8 @@ def repair_rows(rows: list[dict[str, Any]], lang: str, console: Console) -> list
         if r["fixed_ms"]:
             times.append(text("console.rp.fixed_at", lang, time=_minute(r["fixed_ms"], console),
                               by=r["fixed_by"] or ""))
+        if r["recovered_ms"]:
+            times.append(text("console.rp.recovered_at", lang, time=_minute(r["recovered_ms"], console)))
         resp, fix = service.response_ms(r), service.repair_ms(r)
         out.append({**r, "state_text": text(f"upkeep.repair.state.{r['state']}", lang),
                     "reported": _minute(r["reported_ms"], console), "times": times,
@@ -209,7 +211,7 @@ async def step(request: Request) -> Response:
         r = await run_in_threadpool(lambda: service.step_repair(
             console.hub.journal, rid, action, request.state.user.name, reason=str(form.get("reason", "")),
             expected_date=str(form.get("expected_date", "")) or None, note=str(form.get("note", ""))[:500],
-            now=console.now_ms()))
+            now=console.now_ms(), cfg=console.hub.cfg))
     except LifecycleError as exc:
         return _after_post(request, back, text("console.rp.error", lang, error=str(exc)), 409)
     log.info("console: %s: repair %d %s", request.state.user.name, rid, action)
