@@ -213,8 +213,9 @@ def calibrate(spec: gs.SceneSpec, cfg: ScreeningConfig) -> float:
 
 
 # -- many scenes no parameter was tuned on ------------------------------------------------------------------
-# the only seeds looked at while changing the pipeline (issue #12); the table runs on others
-TUNING_SEEDS = (11, 31, 101, 102, 103, 104)
+# the only seeds looked at while changing the pipeline (issue #12); the table runs on others. 201-240 were
+# added as tuning seeds for the queue hand-overs (too few silent passes in the first six to study them)
+TUNING_SEEDS = (11, 31, 101, 102, 103, 104, *range(201, 241))
 CAMERAS = {"256x192": (256, 192, 56.0), "160x120": (160, 120, 57.0)}
 
 

@@ -135,6 +135,7 @@ Event = Screened | Fever | Recheck | TrackEnded | Unscreened
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 BEHIND_WIDTH = 0.8  # a face at most this wide (of a track's) and above it is the next pupil, behind
 ALIAS_DIFF_C = 0.4  # a presumed alias reading this far from the alerted estimate is someone else
+SHRINK = 0.8  # a face found narrower than this (of its recent width) is someone else: faces only grow
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,11 @@ class Track:
     wide: int = 0  # frames at least measure_width wide
     degraded: int = 0  # of those, on a degraded reference
     best_crop: np.ndarray | None = None  # the widest view, for an Unscreened snapshot
+    widths: list[int] = field(default_factory=list)  # the latest few face widths, latest last
+
+    def recent_width(self) -> float:
+        """The face's width of late, robust to one frame of a blob merged with a head behind."""
+        return float(np.median(self.widths[-3:])) if self.widths else float(self.w)
 
     def decided(self, min_frames: int) -> bool:
         """Screened, alerted or rechecked, or its forehead said it needs no recheck (eyes covered)."""
@@ -222,6 +228,7 @@ class Tracker:
             track = pairs.get(blob.label) or self._new_track(ts, blob)
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
+            track.widths = [*track.widths[-2:], blob.w]
             track.seen += 1
             if blob.w >= self.measure_width:
                 track.wide += 1
@@ -389,7 +396,8 @@ class Tracker:
         for b in blobs:
             for t in self.active.values():
                 d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
-                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy):
+                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy) \
+                        and not _shrunk(b, t):
                     cands.append((d, b.label, t.id))
         cands.sort()
         out: dict[int, Track] = {}
@@ -436,6 +444,14 @@ def _behind(blob: Blob, t: Track, above: float) -> bool:
     later (a face only grows as it comes closer) or re-acquired keeps its width, and a piece of it split
     off (a hand, a head behind coming apart) is seldom above it."""
     return blob.w <= BEHIND_WIDTH * t.w and blob.cy < above
+
+
+def _shrunk(blob: Blob, t: Track) -> bool:
+    """Is the blob narrower than t's face has been of late? A face walking towards the camera only grows, so
+    that is another face: in a queue, the pupil close behind, hidden by the one in front until that one
+    leaves the view where they both walk. (A blob merged with a head behind for a frame shrinks back to
+    the face's own width: the median of the latest widths ignores that frame.)"""
+    return len(t.widths) >= 3 and blob.w < SHRINK * t.recent_width()
 
 
 def _similar(a: int, b: int) -> bool:
