@@ -255,6 +255,7 @@ class Tally:
     hidden: int = 0  # undecided, unreported, in full view in at most one frame (behind another pupil)
     unscreened_events: int = 0
     unscreened_stray: int = 0  # unscreened reports of nobody, or of someone decided
+    duplicates: int = 0  # fever alerts beyond the first for the same person
     errors: list[float] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
     pipe_ms: list[np.ndarray] = field(default_factory=list)
@@ -306,6 +307,8 @@ def tally(r: RunResult, threshold: float) -> Tally:
     t.delays = [a.ts - first[pid] / r.spec.fps for a, pid in r.alerts
                 if pid is not None and by_id[pid].fever and pid in first]
     t.unscreened_events = len(r.unscreened)
+    t.duplicates = len(r.alerts) - len({pid for _, pid in r.alerts if pid is not None}) \
+        - sum(1 for _, pid in r.alerts if pid is None)
     t.unscreened_stray = sum(1 for _, pid in r.unscreened if pid is None or pid in decided)
     t.reasons = Counter(u.reason for u, pid in r.unscreened if pid is not None and pid not in decided)
     for p in r.people:
@@ -369,6 +372,9 @@ def multi_seed(seeds: list[int], people: int, workers: int) -> Tally:
         print(t.row(f"**pooled {cam}**"))
     print(pooled.row("**pooled, all**"))
     print(f"\nworst scene (recall + precision): {worst[1] if worst else '-'}")
+    print(f"duplicate fever alerts (same person alerted again): {pooled.duplicates}; unscreened events: "
+          f"{pooled.unscreened_events} ({1000 * pooled.unscreened_events / max(1, pooled.people):.1f} per 1,000 "
+          "people)")
     print(f"unscreened reasons (undecided people): {dict(pooled.reasons)}")
     print("misses and silent passes:" + ("".join(f"\n- {m}" for m in pooled.misses) or " none"))
     return pooled

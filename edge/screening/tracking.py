@@ -181,6 +181,7 @@ class Track:
     degraded: int = 0  # of those, on a degraded reference
     best_crop: np.ndarray | None = None  # the widest view, for an Unscreened snapshot
     widths: list[int] = field(default_factory=list)  # the latest few face widths, latest last
+    split_from: int | None = None  # the track whose face this one's replaced (someone else, never an alias)
 
     def recent_width(self) -> float:
         """The face's width of late, robust to one frame of a blob merged with a head behind."""
@@ -233,7 +234,8 @@ class Tracker:
             good = core is not None and usable
             track = pairs.get(blob.label)
             if track is not None and good and self._jumped(track, core):
-                track = None  # reads unlike the face tracked so far: someone else took its place
+                # reads unlike the face tracked so far: someone else took its place
+                track = self._new_track(ts, blob, split_from=track)
             track = track or self._new_track(ts, blob)
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
@@ -374,7 +376,7 @@ class Tracker:
         soon = t.last_ts + self.cfg.lost_seconds + REVIVE_S + 0.5
         pool = [*self.active.values(), *self.lost.values(), *self.ended, *(others or [])]
         for o in pool:
-            if o is t or o.id == t.id or not (t.first_ts <= o.first_ts <= soon):
+            if o is t or o.id == t.id or o.split_from == t.id or not (t.first_ts <= o.first_ts <= soon):
                 continue
             ox, oy, ow = o.first_at
             if ((ox - cx) ** 2 + (oy - cy) ** 2) ** 0.5 <= 1.5 * max(w, ow) and _same_size(w, ow):
@@ -419,14 +421,14 @@ class Tracker:
                 used.add(tid)
         return out
 
-    def _new_track(self, ts: float, blob: Blob) -> Track:
+    def _new_track(self, ts: float, blob: Blob, split_from: Track | None = None) -> Track:
         def near(t: Track, reach: float) -> bool:
             d = ((blob.cx - t.cx) ** 2 + (blob.cy - t.cy) ** 2) ** 0.5
             return d <= reach * max(t.w, blob.w) and _similar(t.w, blob.w)
 
         # the same face, lost for a moment; not the next person in the lane reaching the same spot later
         gap = self.cfg.lost_seconds + REVIVE_S
-        back = [t for t in self.lost.values()
+        back = [] if split_from else [t for t in self.lost.values()
                 if near(t, 1.0) and ts - t.last_ts <= gap and 0.8 <= blob.w / max(t.w, 1) <= 1.4]
         if back:
             track = min(back, key=lambda t: ts - t.last_ts)
@@ -434,15 +436,17 @@ class Tracker:
             self.active[track.id] = track
             return track
         track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts,
-                      level=bool(self.blur_table), first_at=(blob.cx, blob.cy, blob.w))
-        recent = [t for t in [*self.active.values(), *self.lost.values()]
+                      level=bool(self.blur_table), first_at=(blob.cx, blob.cy, blob.w),
+                      split_from=split_from.id if split_from else None)
+        others = [t for t in [*self.active.values(), *self.lost.values()] if t is not split_from]
+        recent = [t for t in others
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
                   and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1])]
         if recent:
             track.alerted = track.alias = True
             track.alias_of_c = min(recent, key=lambda t: ts - t.last_ts).estimate()
         if any(t.rechecked and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-               and _same_size(t.w, blob.w) for t in [*self.active.values(), *self.lost.values()]):
+               and _same_size(t.w, blob.w) for t in others):
             track.rechecked = track.recheck_alias = True
         self.active[track.id] = track
         return track
