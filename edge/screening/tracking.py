@@ -441,12 +441,12 @@ class Tracker:
         others = [t for t in [*self.active.values(), *self.lost.values()] if t is not split_from]
         recent = [t for t in others
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-                  and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1])]
+                  and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1]) and not _shrunk(blob, t)]
         if recent:
             track.alerted = track.alias = True
             track.alias_of_c = min(recent, key=lambda t: ts - t.last_ts).estimate()
         if any(t.rechecked and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-               and _same_size(t.w, blob.w) for t in others):
+               and _same_size(t.w, blob.w) and not _shrunk(blob, t) for t in others):
             track.rechecked = track.recheck_alias = True
         self.active[track.id] = track
         return track
