@@ -71,6 +71,13 @@ def owner_of(blob, faces: list[tuple[int, float, float, float]]) -> int | None:
     return max(near, key=lambda p: p[3])[0] if near else None
 
 
+# Whose is a track's decision? "readings": the person most of its clean readings came from (a track that
+# followed a far, unmeasured face and then a nearer one that took its place decided on the nearer one's
+# readings: that one was screened); the person seen in most of its frames when it has no clean reading.
+# "frames": the person seen in most of its frames (the accounting before issue #12's hand-over work).
+ATTRIBUTION = {"mode": "readings"}
+
+
 def run(name: str, spec: gs.SceneSpec, cfg: ScreeningConfig) -> RunResult:
     people = gs.plan(spec)
     labels = gs.labels_for(spec, people)
@@ -79,6 +86,7 @@ def run(name: str, spec: gs.SceneSpec, cfg: ScreeningConfig) -> RunResult:
         cfg = replace(cfg, blackbody=Blackbody(tuple(gs.blackbody_roi(spec)), spec.blackbody_c))
     pipe = Pipeline(cfg)
     votes: dict[int, Counter] = defaultdict(Counter)
+    good_votes: dict[int, Counter] = defaultdict(Counter)
     alerts: list[Fever] = []
     rechecks: list[Recheck] = []
     ended: list[TrackEnded] = []
@@ -97,6 +105,7 @@ def run(name: str, spec: gs.SceneSpec, cfg: ScreeningConfig) -> RunResult:
             pid = owner_of(ob.blob, at_frame.get(i, []))
             if pid is not None:
                 votes[ob.track][pid] += 1
+                good_votes[ob.track][pid] += ob.good
         alerts += [e for e in res.events if isinstance(e, Fever)]
         rechecks += [e for e in res.events if isinstance(e, Recheck)]
         ended += [e for e in res.events if isinstance(e, TrackEnded)]
@@ -107,6 +116,8 @@ def run(name: str, spec: gs.SceneSpec, cfg: ScreeningConfig) -> RunResult:
     rechecks += [e for e in last if isinstance(e, Recheck)]
     unscreened += [e for e in last if isinstance(e, Unscreened)]
     owner = {tid: c.most_common(1)[0][0] for tid, c in votes.items()}
+    if ATTRIBUTION["mode"] == "readings":
+        owner |= {tid: c.most_common(1)[0][0] for tid, c in good_votes.items() if c.total()}
     estimates: dict[int, float] = {}
     screened: set[int] = set()
     best_frames: dict[int, int] = {}
@@ -453,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed-people", type=int, default=80, help="people per scene in the multi-seed table")
     ap.add_argument("--day", help="YYYYMMDD the seeds derive from (default: today, UTC)")
     ap.add_argument("--tuning", action="store_true", help="the multi-seed table on the tuning seeds instead")
+    ap.add_argument("--attribution", choices=("readings", "frames"), default="readings",
+                    help="whose is a track's decision: the person of most of its clean readings (default), or "
+                         "of most of its frames (the accounting before the hand-over work)")
     ap.add_argument("--workers", type=int, default=1, help="processes for the multi-seed table (at most 2)")
     ap.add_argument("--optics", action="store_true",
                     help="other optics: before / after an on-site calibration (5 walkers x 4 passes)")
@@ -460,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="print the blur compensation table derived from the simulator's optics (seed 7)")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)  # one core, as promised for a Pi
+    ATTRIBUTION["mode"] = args.attribution
     if args.derive_blur_table:
         table = derive_blur_table()
         print("BLUR_TABLE_C =", tuple(table))
@@ -470,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             seeds = list(TUNING_SEEDS) if args.tuning else evaluation_seeds(args.seeds, args.day)
             kind = "tuning" if args.tuning else "evaluation"
             print(f"{kind} seeds: {seeds} ({args.seed_people} people per "
-                  f"scene, 256x192 and 160x120, 30 % pairs, 5 % running)\n")
+                  f"scene, 256x192 and 160x120, 30 % pairs, 5 % running; attribution by {args.attribution})\n")
             multi_seed(seeds, args.seed_people, args.workers)
         if args.optics:
             print("\n".join(optics_calibration(args.seed, max(100, args.seed_people))))
