@@ -383,9 +383,9 @@ def multi_seed(seeds: list[int], people: int, workers: int) -> Tally:
         print(t.row(f"**pooled {cam}**"))
     print(pooled.row("**pooled, all**"))
     print(f"\nworst scene (recall + precision): {worst[1] if worst else '-'}")
+    per_1000 = 1000 * pooled.unscreened_events / max(1, pooled.people)
     print(f"duplicate fever alerts (same person alerted again): {pooled.duplicates}; unscreened events: "
-          f"{pooled.unscreened_events} ({1000 * pooled.unscreened_events / max(1, pooled.people):.1f} per 1,000 "
-          "people)")
+          f"{pooled.unscreened_events} ({per_1000:.1f} per 1,000 people)")
     print(f"unscreened reasons (undecided people): {dict(pooled.reasons)}")
     print("misses and silent passes:" + ("".join(f"\n- {m}" for m in pooled.misses) or " none"))
     return pooled
@@ -465,8 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--day", help="YYYYMMDD the seeds derive from (default: today, UTC)")
     ap.add_argument("--tuning", action="store_true", help="the multi-seed table on the tuning seeds instead")
     ap.add_argument("--attribution", choices=("readings", "frames"), default="readings",
-                    help="whose is a track's decision: the person of most of its clean readings (default), or "
-                         "of most of its frames (the accounting before the hand-over work)")
+                    help="whose is a track's decision: the person of most of its clean readings (default), "
+                         "or of most of its frames (the accounting before the hand-over work)")
     ap.add_argument("--workers", type=int, default=1, help="processes for the multi-seed table (at most 2)")
     ap.add_argument("--optics", action="store_true",
                     help="other optics: before / after an on-site calibration (5 walkers x 4 passes)")
@@ -484,8 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.seeds or args.tuning:
             seeds = list(TUNING_SEEDS) if args.tuning else evaluation_seeds(args.seeds, args.day)
             kind = "tuning" if args.tuning else "evaluation"
-            print(f"{kind} seeds: {seeds} ({args.seed_people} people per "
-                  f"scene, 256x192 and 160x120, 30 % pairs, 5 % running; attribution by {args.attribution})\n")
+            print(f"{kind} seeds: {seeds} ({args.seed_people} people per scene, 256x192 and 160x120, "
+                  f"30 % pairs, 5 % running; attribution by {args.attribution})\n")
             multi_seed(seeds, args.seed_people, args.workers)
         if args.optics:
             print("\n".join(optics_calibration(args.seed, max(100, args.seed_people))))

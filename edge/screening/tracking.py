@@ -232,11 +232,7 @@ class Tracker:
                 core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
             usable = not ref.degraded and blob.w >= self.measure_width
             good = core is not None and usable
-            track = pairs.get(blob.label)
-            if track is not None and good and self._jumped(track, core):
-                # reads unlike the face tracked so far: someone else took its place
-                track = self._new_track(ts, blob, split_from=track)
-            track = track or self._new_track(ts, blob)
+            track = self._track_for(ts, blob, pairs.get(blob.label), core if good else None)
             track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
             track.bbox = (blob.x, blob.y, blob.w, blob.h)
             track.widths = [*track.widths[-2:], blob.w]
@@ -264,6 +260,15 @@ class Tracker:
                     track.crop = snapshot.crop(frame, track.bbox).copy()
                 events.extend(self._decide_fallback(track, meas.forehead_c + self.cfg.fallback_offset_c, ts))
         return events, observations
+
+    def _track_for(self, ts: float, blob: Blob, paired: Track | None, core: float | None) -> Track:
+        """The blob's track: the one association paired it with, unless its clean reading (core) says that
+        someone else took that face's place; else a new one (or one lost a moment ago)."""
+        if paired is None:
+            return self._new_track(ts, blob)
+        if self._jumped(paired, core):
+            return self._new_track(ts, blob, split_from=paired)
+        return paired
 
     def _jumped(self, track: Track, core: float | None) -> bool:
         """A clean reading far from the track's level readings is another face: the same face re-measured

@@ -1,5 +1,5 @@
-"""Queue hand-overs (issue #12): the face that takes a tracked face's place is someone else, decided or reported
-on its own. Vectors: pairs of pupils from the benchmark's queue scenes (tuning seeds), rendered on their own."""
+"""Queue hand-overs (issue #12): the face that takes a tracked face's place is someone else, decided or
+reported on its own. Vectors: pairs of pupils from the benchmark's queue scenes (tuning seeds), alone."""
 
 from __future__ import annotations
 
