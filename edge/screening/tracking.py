@@ -185,6 +185,18 @@ class Track:
     skins: list[float] = field(default_factory=list)  # skin levels (Blob.skin_c) of the latest wide frames
     split_from: int | None = None  # the track whose face this one's replaced (someone else, never an alias)
 
+    def observe(self, ts: float, blob: Blob, wide: bool, degraded: bool) -> None:
+        """Where the face is now, and what the hand-over tests compare the next face with."""
+        self.cx, self.cy, self.w, self.last_ts = blob.cx, blob.cy, blob.w, ts
+        self.bbox = (blob.x, blob.y, blob.w, blob.h)
+        self.max_w = max(self.max_w, blob.w)
+        self.widths = [*self.widths[-2:], blob.w]
+        self.seen += 1
+        if wide:
+            self.wide += 1
+            self.degraded += degraded
+            self.skins = [*self.skins[-3:], blob.skin_c]
+
     def recent_width(self) -> float:
         """The face's width of late, robust to one frame of a blob merged with a head behind."""
         return float(np.median(self.widths[-3:])) if self.widths else float(self.w)
@@ -235,19 +247,10 @@ class Tracker:
             usable = not ref.degraded and blob.w >= self.measure_width
             good = core is not None and usable
             track = self._track_for(ts, blob, pairs.get(blob.label), core if good else None)
-            track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
-            track.bbox = (blob.x, blob.y, blob.w, blob.h)
-            track.widths = [*track.widths[-2:], blob.w]
-            if blob.w >= self.measure_width:
-                track.skins = [*track.skins[-3:], blob.skin_c]
-            track.seen += 1
-            if blob.w >= self.measure_width:
-                track.wide += 1
-                track.degraded += ref.degraded
-            if blob.w > track.max_w:
-                track.max_w = blob.w
-                if frame is not None and self.cfg.snapshot and self.cfg.unscreened:
-                    track.best_crop = snapshot.crop(frame, track.bbox).copy()
+            widest = blob.w > track.max_w
+            track.observe(ts, blob, blob.w >= self.measure_width, ref.degraded)
+            if widest and frame is not None and self.cfg.snapshot and self.cfg.unscreened:
+                track.best_crop = snapshot.crop(frame, track.bbox).copy()
             track.covered += meas.covered
             if usable and (good or meas.covered):
                 track.recent_covered = [*track.recent_covered[-2 * self.cfg.min_frames + 1:], meas.covered]
