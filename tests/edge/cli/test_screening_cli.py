@@ -89,3 +89,21 @@ def test_check_config_probe_names_an_roi_across_the_blackbody_edge_and_a_fix(tmp
     good = gate_config(tmp_path, npy)
     assert main(["check-config", str(good), "--probe"]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_write_without_ruamel_yaml_updates_the_entry_and_says_comments_were_lost(tmp_path, monkeypatch):
+    import sys
+
+    from edge.screening_cli import write_device
+
+    config = gate_config(tmp_path, tmp_path / "scene.npy")
+    before = config.read_text(encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "ruamel", None)  # the optional library is not installed
+    monkeypatch.setitem(sys.modules, "ruamel.yaml", None)
+    note = write_device(config, "gate-cam", 0.612, ((8, 0.91), (16, 0.4), (32, 0.05)))
+    assert note.startswith("comments were lost (install ruamel.yaml")
+    assert (tmp_path / "gate.yaml.bak").read_text(encoding="utf-8") == before
+    cam = next(d for d in load_agent_config(config)["devices"] if d["id"] == "gate-cam")
+    assert cam["canthus_offset_c"] == 0.612
+    assert [list(r) for r in cam["blur_table_c"]] == [[8, 0.91], [16, 0.4], [32, 0.05]]
+    assert cam["blackbody"]["temp_c"] == 35.0 and "# China's school threshold" not in config.read_text()
