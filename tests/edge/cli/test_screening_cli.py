@@ -52,6 +52,9 @@ def test_calibrate_prints_the_fit_and_writes_it_into_the_device_keeping_comments
     cam = next(d for d in load_agent_config(config)["devices"] if d["id"] == "gate-cam")
     assert cam["canthus_offset_c"] == pytest.approx(offset, abs=1e-3) and cam["canthus_offset_c"] != 0.5
     assert [w for w, _ in cam["blur_table_c"]][:3] == [8, 10, 12] and cam["blur_table_c"][0][1] > 0.3
+    line = next(ln for ln in out.splitlines() if ln.startswith("fallback_offset_c: "))
+    fallback = float(line.split(": ")[1])
+    assert cam["fallback_offset_c"] == pytest.approx(fallback, abs=1e-3) and 1.0 < fallback < 3.0
 
 
 def test_calibrate_refuses_a_bad_truth_file_with_its_line(tmp_path, walk, capsys):
