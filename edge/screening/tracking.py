@@ -30,6 +30,12 @@ walking pace, and two faces are rarely closer than a face width). Per track:
   alerted estimate (the same face re-acquired reads the same within ~0.2).
   Likewise a track never continues on a face narrower and above its centre
   (the face behind, as the tracked one leaves the view);
+- queue hand-overs (issue #12): a face that is evidently someone else never continues a track: one
+  narrower than ``SHRINK`` of the track's recent width (faces only grow as they approach: the pupil
+  behind, appearing as the front one leaves), or, once measured, reading more than ``JUMP_C`` from the
+  track's median or with a skin level more than ``SKIN_JUMP_C`` from the track's (a runner taking a
+  walker's place); it starts a track of its own, which is never an alias nor the successor of the one it
+  split from, so it is decided or reported on its own;
 - a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate);
 - eyes covered (glasses) on a frame that would otherwise be good: the forehead
   is measured instead (core = forehead + ``fallback_offset_c``); once a track
