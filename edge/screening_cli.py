@@ -102,7 +102,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return 0
     if fit.warnings and not args.force:
         return _fail("not written: the fit has warnings (see above); fix the recording or pass --force")
-    note = write_device(Path(args.config), args.device, fit.canthus_offset_c, fit.blur_table_c)
+    note = write_device(Path(args.config), args.device, fit.canthus_offset_c, fit.blur_table_c,
+                        fit.fallback_offset_c)
     load_agent_config(args.config)  # what was written must load
     print(f"# written to {args.config} (device {args.device}); {note}", file=sys.stderr)
     return 0
@@ -113,8 +114,9 @@ def _device(config: dict[str, Any], device_id: str) -> dict[str, Any] | None:
                  if d["id"] == device_id and d["kind"] == "thermal_camera"), None)
 
 
-def write_device(path: Path, device_id: str, offset_c: float, table: tuple[tuple[int, float], ...]) -> str:
-    """Put the two keys into the device's entry; the previous file is kept as FILE.bak."""
+def write_device(path: Path, device_id: str, offset_c: float, table: tuple[tuple[int, float], ...],
+                 fallback_offset_c: float | None = None) -> str:
+    """Put the fitted keys into the device's entry; the previous file is kept as FILE.bak."""
     text = path.read_text(encoding="utf-8")
     YAML: Any = None  # noqa: N806 (the library's name)
     CommentedSeq: Any = None  # noqa: N806
@@ -138,6 +140,8 @@ def write_device(path: Path, device_id: str, offset_c: float, table: tuple[tuple
         rows.fa.set_flow_style()
         entry["canthus_offset_c"] = round(offset_c, 3)
         entry["blur_table_c"] = rows
+        if fallback_offset_c is not None:
+            entry["fallback_offset_c"] = round(fallback_offset_c, 3)
         tmp = path.with_name(path.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:
             yaml.dump(data, f)
@@ -149,6 +153,8 @@ def write_device(path: Path, device_id: str, offset_c: float, table: tuple[tuple
         entry = _find(data, device_id)
         entry["canthus_offset_c"] = round(offset_c, 3)
         entry["blur_table_c"] = [[w, round(c, 3)] for w, c in table]
+        if fallback_offset_c is not None:
+            entry["fallback_offset_c"] = round(fallback_offset_c, 3)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(pyyaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
         note = "comments were lost (install ruamel.yaml to keep them)"

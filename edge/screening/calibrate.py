@@ -8,7 +8,12 @@ reading of a pass, with the face's width in pixels, gives one equation
     core = reading + canthus_offset_c + A * exp(-W^2 / (2 s^2))
 
 (the blurred-disc loss of docs/screening.md, *Blur compensation*): offset and A are linear, s is found
-on a grid. The table is that curve at the usual widths. Pure: frames in, a Fit out (the CLI reads files).
+on a grid. The table is that curve at the usual widths. The same walk gives ``fallback_offset_c`` (core =
+forehead + it, the glasses fallback): the forehead band is measured on bare faces too, so each pass gives
+core - forehead; the offset is their median over passes. People differ by about +/-0.3 degC there (it is
+why the forehead only asks for a recheck), so a few walkers fix the site's mean to ~0.15 degC: what matters
+is a site whose foreheads run unlike the default 2.0 (real foreheads are 1 to 3 degC below the core).
+Pure: frames in, a Fit out (the CLI reads files).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from edge.screening.config import ScreeningConfig
+from edge.screening.measure import measure_forehead
 from edge.screening.pipeline import Pipeline
 
 TABLE_WIDTHS = (8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48)
@@ -62,6 +68,9 @@ class Fit:
     passes: tuple[PassResult, ...]
     warnings: tuple[str, ...]
     samples: int
+    fallback_offset_c: float | None = None  # core - forehead, median over passes (None: no forehead readings)
+    fallback_passes: int = 0  # passes with forehead readings behind it
+    fallback_sd_c: float | None = None  # spread of core - forehead between passes (people differ)
 
 
 def read_truth(text: str) -> list[Pass]:
@@ -94,29 +103,53 @@ def _number(v: str) -> bool:
 
 
 def collect(frames: np.ndarray, fps: float, truth: list[Pass], cfg: ScreeningConfig
-            ) -> dict[int, list[tuple[int, float]]]:
-    """Pass index -> (face width px, raw canthus reading degC) of the walker's face in that pass.
+            ) -> tuple[dict[int, list[tuple[int, float]]], dict[int, list[float]]]:
+    """Pass index -> (face width px, raw canthus reading degC) of the walker's face in that pass; and pass
+    index -> the forehead readings of that face where it was wide enough to measure.
 
     The walker is the track seen most in the pass's seconds; frames with a degraded reference are left out.
     """
     raw_cfg = replace(cfg, blur_table_c=(), canthus_offset_c=0.0, unscreened=False)
     pipe = Pipeline(raw_cfg)
+    measure_width = cfg.measure_width(frames.shape[2])
     by_pass: dict[int, dict[int, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+    heads: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for i, frame in enumerate(frames):
         ts = i / fps
         res = pipe.process(frame, ts)
         if res.reference.degraded:
             continue
-        for k, p in enumerate(truth):
-            if p.start_s <= ts <= p.end_s:
-                for ob in res.observations:
-                    if ob.core_c is not None:
-                        by_pass[k][ob.track].append((ob.blob.w, ob.core_c))
-    out = {}
+        passes = [k for k, p in enumerate(truth) if p.start_s <= ts <= p.end_s]
+        seen = [ob for ob in res.observations if ob.core_c is not None]
+        if not passes or not seen:
+            continue
+        assert pipe.finder is not None
+        corrected = np.asarray(frame, np.float32) + np.float32(res.reference.offset_c)
+        for ob in seen:
+            assert ob.core_c is not None
+            forehead = None
+            if ob.blob.w >= measure_width:
+                forehead = measure_forehead(corrected, pipe.finder.labels, pipe.finder.stats, ob.blob, 0)
+            for k in passes:
+                by_pass[k][ob.track].append((ob.blob.w, ob.core_c))
+                if forehead is not None:
+                    heads[k][ob.track].append(forehead)
+    out, foreheads = {}, {}
     for k, tracks in by_pass.items():
-        seen = Counter({t: len(v) for t, v in tracks.items()})
-        out[k] = tracks[seen.most_common(1)[0][0]]
-    return out
+        walker = Counter({t: len(v) for t, v in tracks.items()}).most_common(1)[0][0]
+        out[k] = tracks[walker]
+        foreheads[k] = heads[k].get(walker, [])
+    return out, foreheads
+
+
+def fit_fallback(foreheads: dict[int, list[float]], truth: list[Pass], min_frames: int = 3
+                 ) -> tuple[float | None, int, float | None]:
+    """fallback_offset_c: the median over passes of core - (that pass's median forehead reading); the
+    passes behind it; and the spread between passes (sd)."""
+    per_pass = [truth[k].core_c - float(np.median(v)) for k, v in foreheads.items() if len(v) >= min_frames]
+    if not per_pass:
+        return None, 0, None
+    return round(float(np.median(per_pass)), 3), len(per_pass), round(float(np.std(per_pass)), 3)
 
 
 def fit(samples: dict[int, list[tuple[int, float]]], truth: list[Pass], measure_width: int,
@@ -178,16 +211,24 @@ def _results(samples: dict[int, list[tuple[int, float]]], truth: list[Pass], mea
 
 
 def calibrate(frames: np.ndarray, fps: float, truth: list[Pass], cfg: ScreeningConfig) -> Fit:
-    samples = collect(frames, fps, truth, cfg)
-    return fit(samples, truth, cfg.measure_width(frames.shape[2]), cfg.min_frames)
+    samples, foreheads = collect(frames, fps, truth, cfg)
+    offset, passes, sd = fit_fallback(foreheads, truth, cfg.min_frames)
+    return replace(fit(samples, truth, cfg.measure_width(frames.shape[2]), cfg.min_frames),
+                   fallback_offset_c=offset, fallback_passes=passes, fallback_sd_c=sd)
 
 
 def to_yaml(fit_: Fit) -> str:
     """The fitted keys, the per-pass residuals and the warnings, as YAML a person reads and pastes."""
     lines = [f"canthus_offset_c: {fit_.canthus_offset_c:.3f}",
              "blur_table_c: [" + ", ".join(f"[{w}, {v:.3f}]" for w, v in fit_.blur_table_c) + "]",
-             f"# blur scale {fit_.sigma_px:g} px, {fit_.samples} canthus readings",
-             "passes:  # estimate with these values, minus the thermometer's reading"]
+             f"# blur scale {fit_.sigma_px:g} px, {fit_.samples} canthus readings"]
+    if fit_.fallback_offset_c is None:
+        lines.append("# fallback_offset_c: not fitted (no forehead readings)")
+    else:
+        lines += [f"fallback_offset_c: {fit_.fallback_offset_c:.3f}",
+                  f"# core - forehead over {fit_.fallback_passes} passes, sd {fit_.fallback_sd_c:.2f} degC "
+                  "between them (people differ: the forehead only asks for a recheck)"]
+    lines.append("passes:  # estimate with these values, minus the thermometer's reading")
     for p in fit_.passes:
         est = "null" if p.estimate_c is None else f"{p.estimate_c:.2f}"
         res = "null" if p.residual_c is None else f"{p.residual_c:+.2f}"

@@ -10,6 +10,7 @@ internal spread of a face (hair line, nose, eyes) rather than a uniform surface.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -32,6 +33,7 @@ class Blob:
     label: int
     cx: float
     cy: float
+    skin_c: float = float("nan")  # median of the blob: its skin's own level, which differs between people
 
 
 class FaceFinder:
@@ -77,6 +79,7 @@ class FaceFinder:
                 p50, p95 = quantiles(roi, (0.5, 0.95))
                 if p95 - p50 < MIN_SPREAD_C:
                     why = "uniform"
+                blob = dataclasses.replace(blob, skin_c=float(p50))
             if why is not None:
                 self.rejected[why] = self.rejected.get(why, 0) + 1
                 continue

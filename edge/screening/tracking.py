@@ -30,6 +30,12 @@ walking pace, and two faces are rarely closer than a face width). Per track:
   alerted estimate (the same face re-acquired reads the same within ~0.2).
   Likewise a track never continues on a face narrower and above its centre
   (the face behind, as the tracked one leaves the view);
+- queue hand-overs (issue #12): a face that is evidently someone else never continues a track: one
+  narrower than ``SHRINK`` of the track's recent width (faces only grow as they approach: the pupil
+  behind, appearing as the front one leaves), or, once measured, reading more than ``JUMP_C`` from the
+  track's median or with a skin level more than ``SKIN_JUMP_C`` from the track's (a runner taking a
+  walker's place); it starts a track of its own, which is never an alias nor the successor of the one it
+  split from, so it is decided or reported on its own;
 - a track unseen for ``merge_seconds`` ends (TrackEnded, with its final estimate);
 - eyes covered (glasses) on a frame that would otherwise be good: the forehead
   is measured instead (core = forehead + ``fallback_offset_c``); once a track
@@ -135,6 +141,9 @@ Event = Screened | Fever | Recheck | TrackEnded | Unscreened
 REVIVE_S = 0.5  # a track lost this long beyond lost_seconds is never picked up again
 BEHIND_WIDTH = 0.8  # a face at most this wide (of a track's) and above it is the next pupil, behind
 ALIAS_DIFF_C = 0.4  # a presumed alias reading this far from the alerted estimate is someone else
+JUMP_C = 0.6  # a clean reading this far from a track's median is another face (same face: within ~0.3)
+SKIN_JUMP_C = 0.4  # a measurable face whose skin level is this far from the track's is another face
+SHRINK = 0.8  # a face found narrower than this (of its recent width) is someone else: faces only grow
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,25 @@ class Track:
     wide: int = 0  # frames at least measure_width wide
     degraded: int = 0  # of those, on a degraded reference
     best_crop: np.ndarray | None = None  # the widest view, for an Unscreened snapshot
+    widths: list[int] = field(default_factory=list)  # the latest few face widths, latest last
+    skins: list[float] = field(default_factory=list)  # skin levels (Blob.skin_c) of the latest wide frames
+    split_from: int | None = None  # the track whose face this one's replaced (someone else, never an alias)
+
+    def observe(self, ts: float, blob: Blob, wide: bool, degraded: bool) -> None:
+        """Where the face is now, and what the hand-over tests compare the next face with."""
+        self.cx, self.cy, self.w, self.last_ts = blob.cx, blob.cy, blob.w, ts
+        self.bbox = (blob.x, blob.y, blob.w, blob.h)
+        self.max_w = max(self.max_w, blob.w)
+        self.widths = [*self.widths[-2:], blob.w]
+        self.seen += 1
+        if wide:
+            self.wide += 1
+            self.degraded += degraded
+            self.skins = [*self.skins[-3:], blob.skin_c]
+
+    def recent_width(self) -> float:
+        """The face's width of late, robust to one frame of a blob merged with a head behind."""
+        return float(np.median(self.widths[-3:])) if self.widths else float(self.w)
 
     def decided(self, min_frames: int) -> bool:
         """Screened, alerted or rechecked, or its forehead said it needs no recheck (eyes covered)."""
@@ -219,22 +247,16 @@ class Tracker:
             events.extend(self._gone(self.lost.pop(tid), ts))  # gone for good: not revived below
         pairs = self._associate(blobs)
         for blob, meas in zip(blobs, measurements, strict=True):
-            track = pairs.get(blob.label) or self._new_track(ts, blob)
-            track.cx, track.cy, track.w, track.last_ts = blob.cx, blob.cy, blob.w, ts
-            track.bbox = (blob.x, blob.y, blob.w, blob.h)
-            track.seen += 1
-            if blob.w >= self.measure_width:
-                track.wide += 1
-                track.degraded += ref.degraded
-            if blob.w > track.max_w:
-                track.max_w = blob.w
-                if frame is not None and self.cfg.snapshot and self.cfg.unscreened:
-                    track.best_crop = snapshot.crop(frame, track.bbox).copy()
             core = None
             if meas.canthus_c is not None:
                 core = meas.canthus_c + self.cfg.canthus_offset_c + blur_compensation(self.blur_table, blob.w)
             usable = not ref.degraded and blob.w >= self.measure_width
             good = core is not None and usable
+            track = self._track_for(ts, blob, pairs.get(blob.label), core if good else None)
+            widest = blob.w > track.max_w
+            track.observe(ts, blob, blob.w >= self.measure_width, ref.degraded)
+            if widest and frame is not None and self.cfg.snapshot and self.cfg.unscreened:
+                track.best_crop = snapshot.crop(frame, track.bbox).copy()
             track.covered += meas.covered
             if usable and (good or meas.covered):
                 track.recent_covered = [*track.recent_covered[-2 * self.cfg.min_frames + 1:], meas.covered]
@@ -251,6 +273,30 @@ class Tracker:
                     track.crop = snapshot.crop(frame, track.bbox).copy()
                 events.extend(self._decide_fallback(track, meas.forehead_c + self.cfg.fallback_offset_c, ts))
         return events, observations
+
+    def _track_for(self, ts: float, blob: Blob, paired: Track | None, core: float | None) -> Track:
+        """The blob's track: the one association paired it with, unless its clean reading (core) says that
+        someone else took that face's place; else a new one (or one lost a moment ago)."""
+        if paired is None:
+            return self._new_track(ts, blob)
+        if self._jumped(paired, core) or self._other_skin(paired, blob):
+            return self._new_track(ts, blob, split_from=paired)
+        return paired
+
+    def _other_skin(self, track: Track, blob: Blob) -> bool:
+        """A face's skin level (the blob's median: forehead, cheeks, neck) is its own, and differs between
+        people by up to a degree; the same face re-measured agrees within ~0.15 degC (99th percentile on the
+        tuning seeds; blur lowers it on small faces, so only faces wide enough to measure count)."""
+        if blob.w < self.measure_width or len(track.skins) < 2:
+            return False
+        return abs(blob.skin_c - float(np.median(track.skins))) > SKIN_JUMP_C
+
+    def _jumped(self, track: Track, core: float | None) -> bool:
+        """A clean reading far from the track's level readings is another face: the same face re-measured
+        agrees within ~0.3 degC once blur-compensated (99th percentile on the tuning seeds)."""
+        if core is None or not track.level or len(track.readings) < self.cfg.min_frames:
+            return False
+        return abs(core - float(np.median(track.readings))) > JUMP_C
 
     def flush(self, ts: float) -> list[Event]:
         """End every track (the stream is over)."""
@@ -356,7 +402,7 @@ class Tracker:
         soon = t.last_ts + self.cfg.lost_seconds + REVIVE_S + 0.5
         pool = [*self.active.values(), *self.lost.values(), *self.ended, *(others or [])]
         for o in pool:
-            if o is t or o.id == t.id or not (t.first_ts <= o.first_ts <= soon):
+            if o is t or o.id == t.id or o.split_from == t.id or not (t.first_ts <= o.first_ts <= soon):
                 continue
             ox, oy, ow = o.first_at
             if ((ox - cx) ** 2 + (oy - cy) ** 2) ** 0.5 <= 1.5 * max(w, ow) and _same_size(w, ow):
@@ -389,7 +435,8 @@ class Tracker:
         for b in blobs:
             for t in self.active.values():
                 d = ((b.cx - t.cx) ** 2 + (b.cy - t.cy) ** 2) ** 0.5
-                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy):
+                if d <= 0.6 * max(t.w, b.w) + 3 and _same_size(t.w, b.w) and not _behind(b, t, t.cy) \
+                        and not _shrunk(b, t):
                     cands.append((d, b.label, t.id))
         cands.sort()
         out: dict[int, Track] = {}
@@ -400,14 +447,14 @@ class Tracker:
                 used.add(tid)
         return out
 
-    def _new_track(self, ts: float, blob: Blob) -> Track:
+    def _new_track(self, ts: float, blob: Blob, split_from: Track | None = None) -> Track:
         def near(t: Track, reach: float) -> bool:
             d = ((blob.cx - t.cx) ** 2 + (blob.cy - t.cy) ** 2) ** 0.5
             return d <= reach * max(t.w, blob.w) and _similar(t.w, blob.w)
 
         # the same face, lost for a moment; not the next person in the lane reaching the same spot later
         gap = self.cfg.lost_seconds + REVIVE_S
-        back = [t for t in self.lost.values()
+        back = [] if split_from else [t for t in self.lost.values()
                 if near(t, 1.0) and ts - t.last_ts <= gap and 0.8 <= blob.w / max(t.w, 1) <= 1.4]
         if back:
             track = min(back, key=lambda t: ts - t.last_ts)
@@ -415,15 +462,17 @@ class Tracker:
             self.active[track.id] = track
             return track
         track = Track(next(self._ids), blob.cx, blob.cy, blob.w, (blob.x, blob.y, blob.w, blob.h), ts, ts,
-                      level=bool(self.blur_table), first_at=(blob.cx, blob.cy, blob.w))
-        recent = [t for t in [*self.active.values(), *self.lost.values()]
+                      level=bool(self.blur_table), first_at=(blob.cx, blob.cy, blob.w),
+                      split_from=split_from.id if split_from else None)
+        others = [t for t in [*self.active.values(), *self.lost.values()] if t is not split_from]
+        recent = [t for t in others
                   if t.alerted and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-                  and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1])]
+                  and _same_size(t.w, blob.w) and not _behind(blob, t, t.bbox[1]) and not _shrunk(blob, t)]
         if recent:
             track.alerted = track.alias = True
             track.alias_of_c = min(recent, key=lambda t: ts - t.last_ts).estimate()
         if any(t.rechecked and ts - t.last_ts <= self.cfg.merge_seconds and near(t, 1.5)
-               and _same_size(t.w, blob.w) for t in [*self.active.values(), *self.lost.values()]):
+               and _same_size(t.w, blob.w) and not _shrunk(blob, t) for t in others):
             track.rechecked = track.recheck_alias = True
         self.active[track.id] = track
         return track
@@ -436,6 +485,14 @@ def _behind(blob: Blob, t: Track, above: float) -> bool:
     later (a face only grows as it comes closer) or re-acquired keeps its width, and a piece of it split
     off (a hand, a head behind coming apart) is seldom above it."""
     return blob.w <= BEHIND_WIDTH * t.w and blob.cy < above
+
+
+def _shrunk(blob: Blob, t: Track) -> bool:
+    """Is the blob narrower than t's face has been of late? A face walking towards the camera only grows, so
+    that is another face: in a queue, the pupil close behind, hidden by the one in front until that one
+    leaves the view where they both walk. (A blob merged with a head behind for a frame shrinks back to
+    the face's own width: the median of the latest widths ignores that frame.)"""
+    return len(t.widths) >= 3 and blob.w < SHRINK * t.recent_width()
 
 
 def _similar(a: int, b: int) -> bool:

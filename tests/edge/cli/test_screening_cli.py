@@ -52,6 +52,9 @@ def test_calibrate_prints_the_fit_and_writes_it_into_the_device_keeping_comments
     cam = next(d for d in load_agent_config(config)["devices"] if d["id"] == "gate-cam")
     assert cam["canthus_offset_c"] == pytest.approx(offset, abs=1e-3) and cam["canthus_offset_c"] != 0.5
     assert [w for w, _ in cam["blur_table_c"]][:3] == [8, 10, 12] and cam["blur_table_c"][0][1] > 0.3
+    line = next(ln for ln in out.splitlines() if ln.startswith("fallback_offset_c: "))
+    fallback = float(line.split(": ")[1])
+    assert cam["fallback_offset_c"] == pytest.approx(fallback, abs=1e-3) and 1.0 < fallback < 3.0
 
 
 def test_calibrate_refuses_a_bad_truth_file_with_its_line(tmp_path, walk, capsys):
@@ -89,3 +92,21 @@ def test_check_config_probe_names_an_roi_across_the_blackbody_edge_and_a_fix(tmp
     good = gate_config(tmp_path, npy)
     assert main(["check-config", str(good), "--probe"]) == 0
     assert "OK" in capsys.readouterr().out
+
+
+def test_write_without_ruamel_yaml_updates_the_entry_and_says_comments_were_lost(tmp_path, monkeypatch):
+    import sys
+
+    from edge.screening_cli import write_device
+
+    config = gate_config(tmp_path, tmp_path / "scene.npy")
+    before = config.read_text(encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "ruamel", None)  # the optional library is not installed
+    monkeypatch.setitem(sys.modules, "ruamel.yaml", None)
+    note = write_device(config, "gate-cam", 0.612, ((8, 0.91), (16, 0.4), (32, 0.05)))
+    assert note.startswith("comments were lost (install ruamel.yaml")
+    assert (tmp_path / "gate.yaml.bak").read_text(encoding="utf-8") == before
+    cam = next(d for d in load_agent_config(config)["devices"] if d["id"] == "gate-cam")
+    assert cam["canthus_offset_c"] == 0.612
+    assert [list(r) for r in cam["blur_table_c"]] == [[8, 0.91], [16, 0.4], [32, 0.05]]
+    assert cam["blackbody"]["temp_c"] == 35.0 and "# China's school threshold" not in config.read_text()

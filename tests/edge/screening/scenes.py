@@ -22,6 +22,17 @@ def people_with(spec: gs.SceneSpec, cores: list[float], **changes) -> list[gs.Pe
     return [replace(gs.with_core(p, c), **changes) for p, c in zip(people, cores, strict=True)]
 
 
+def queue_people(seed: int, ids: list[int], width: int = 256, height: int = 192,
+                 hfov_deg: float = 56.0) -> tuple[gs.SceneSpec, list[gs.Person]]:
+    """Some pupils of the benchmark's queue scene (30 % pairs, 5 % running), on their own, the first one
+    starting at 1 s: the vectors of a queue hand-over, without the 80-pupil scene around them."""
+    spec = gs.SceneSpec(people=80, seed=seed, width=width, height=height, hfov_deg=hfov_deg, pair_share=0.3,
+                        fast_share=0.05)
+    chosen = [gs.plan(spec)[i] for i in ids]
+    t0 = min(p.start_s for p in chosen)
+    return spec, [replace(p, id=k, start_s=p.start_s - t0 + 1.0) for k, p in enumerate(chosen)]
+
+
 def run(spec: gs.SceneSpec, people: list[gs.Person], cfg: ScreeningConfig | None = None,
         blackbody: bool | None = None):
     cfg = cfg or ScreeningConfig()
@@ -45,4 +56,4 @@ def ended(events) -> list[TrackEnded]:
     return [e for e in events if isinstance(e, TrackEnded)]
 
 
-__all__ = ["fevers", "screened", "ended", "run", "people_with", "scene_spec", "np"]
+__all__ = ["fevers", "screened", "ended", "run", "people_with", "queue_people", "scene_spec", "np"]

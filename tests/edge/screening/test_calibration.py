@@ -51,6 +51,11 @@ def test_calibration_on_other_optics_removes_their_bias():
     fit = calibrate(scene.frames, optics.fps, truth, ScreeningConfig(blackbody=Blackbody(
         tuple(scene.blackbody_roi), 35.0)))
     assert len(fit.passes) == 20 and fit.warnings == ()
+    # the same walk fits the glasses fallback: core - forehead, the walkers' own (simulated: canthus + 0.5 -
+    # forehead, 1.5 to 2.5 degC), pooled over the passes
+    assert fit.fallback_passes == 20
+    assert fit.fallback_offset_c == pytest.approx(np.mean([p.core_c - p.skin_c for p in walk]), abs=0.15)
+    assert f"fallback_offset_c: {fit.fallback_offset_c:.3f}" in to_yaml(fit)
     # a fresh scene through the same optics, one pupil at a time
     fresh = replace(optics, seed=22, people=12, pair_share=0.0, glasses_share=0.0, cup_carry_share=0.0,
                     spacing_s=(3.5, 4.0))
@@ -60,6 +65,21 @@ def test_calibration_on_other_optics_removes_their_bias():
     assert np.mean(before) < -0.2  # the default table, derived on our own simulator's optics, reads low
     assert len(after) >= 10
     assert np.mean(np.abs(after)) <= 0.15 and abs(np.mean(after)) <= 0.1
+
+
+def test_a_site_whose_foreheads_run_cooler_gets_a_larger_fallback_offset():
+    spec = gs.SceneSpec(people=1, seed=24)
+    walk = gs.calibration_plan(spec, walkers=3, passes=2)
+    cfg = ScreeningConfig(blackbody=Blackbody(tuple(gs.blackbody_roi(spec)), 35.0))
+    fits = []
+    for cooler in (0.0, 1.0):  # e.g. a cold morning: foreheads 1 degC further below the core
+        people = [replace(p, skin_c=p.skin_c - cooler) for p in walk]
+        scene = gs.generate(spec, people)
+        truth = [Pass(*r) for r in gs.truth_rows(spec, scene.labels)]
+        fits.append(calibrate(scene.frames, spec.fps, truth, cfg))
+    assert all(f.fallback_passes == 6 for f in fits)
+    assert fits[1].fallback_offset_c - fits[0].fallback_offset_c == pytest.approx(1.0, abs=0.15)
+    assert fits[0].canthus_offset_c == pytest.approx(fits[1].canthus_offset_c, abs=0.05)  # the canthus is not
 
 
 def test_too_few_or_inconsistent_passes_are_warned_about():
