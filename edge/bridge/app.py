@@ -58,6 +58,7 @@ parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus h
 # max_inflight_messages is 20): holding more would stall every other node behind one without info.
 MAX_HELD = 8
 DRAIN_MESSAGES = 2000  # messages handled per loop turn at most (then timers, held telemetry, the backlog)
+POLL_MIN, POLL_SECONDS = 32, 0.002  # a turn with this many messages: look again after this long (below)
 REFUSED_LOG_SECONDS = 10.0  # at most one "dropped values" line this often
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 ADOPT_IDLE_SECONDS = 1.0  # a taken-over session is done when nothing came for this long (all acknowledged)
@@ -104,6 +105,7 @@ class Bridge:
         self.batch: list[Point] = []
         self.batch_msgs: list[Message] = []
         self.to_ack: list[Message] = []  # acknowledged together (one write) at the end of a loop turn
+        self._last_turn = 0  # messages handled in the last loop turn
         self.batch_since = 0.0
         self.last_message = 0.0
         self.counters: Counter[str] = Counter()
@@ -176,13 +178,21 @@ class Bridge:
     def _drain_inbox(self, timeout: float | None = None) -> None:
         if timeout is None:
             timeout = self._wait_time()
+        handled = 0
         try:
-            item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+            if timeout > 0 and self.batch and self._last_turn >= POLL_MIN:
+                # a stream is flowing: let its messages gather for a moment rather than be woken by each
+                # socket read (a wake-up costs the two threads more than handling a message)
+                time.sleep(min(timeout, POLL_SECONDS))
+                item = self.inbox.get_nowait()
+            else:
+                item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
             handled = self._handle(item)
             while handled < DRAIN_MESSAGES:  # then let _tick run: timers, held telemetry, the backlog
                 handled += self._handle(self.inbox.get_nowait())
         except queue.Empty:
             pass
+        self._last_turn = handled
         self._send_acks()
 
     def _wait_time(self) -> float:

@@ -176,6 +176,7 @@ class BufferedReadClient(mqtt.Client):
     (MqttSession hands over what it collected then)."""
 
     on_read_done: Callable[[], None] | None = None
+    _fast = False  # PUBLISH decoded here (loop_read decides)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,10 +225,14 @@ class BufferedReadClient(mqtt.Client):
         if i + length > end:
             return MQTTErrorCode.MQTT_ERR_AGAIN
         self._rpos = i + length
-        self._in_packet = {"command": buf[start], "have_remaining": 1, "remaining_count": [],
-                           "remaining_mult": 1, "remaining_length": length, "packet": buf[i:i + length],
-                           "to_process": 0, "pos": 0}
+        command, body = buf[start], buf[i:i + length]
         try:
+            if command & 0xF6 in (0x30, 0x32) and self._fast:  # PUBLISH at QoS 0 or 1: most packets
+                return self._handle_publish_fast(command, body)
+            # what paho's handlers read (PINGREQ and PINGRESP look at remaining_length)
+            self._in_packet = {"command": command, "have_remaining": 1, "remaining_count": [],
+                               "remaining_mult": 1, "remaining_length": length, "packet": body,
+                               "to_process": 0, "pos": 0}
             return self._packet_handle()
         except MalformedPacket as exc:
             self._easy_log(mqtt.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
@@ -237,6 +242,9 @@ class BufferedReadClient(mqtt.Client):
         # one recv(), then every whole packet in the buffer; paho's select() comes back for more
         if self._sock is None:
             return MQTTErrorCode.MQTT_ERR_NO_CONN
+        # paho's own path when someone reads its debug log (a line per packet) or filters by topic
+        self._fast = (self.on_log is None and not self._on_message_filtered._root._children
+                      and (self._logger is None or not self._logger.isEnabledFor(logging.DEBUG)))
         rc = self._fill()
         if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
             return MQTTErrorCode.MQTT_ERR_SUCCESS
@@ -256,16 +264,34 @@ class BufferedReadClient(mqtt.Client):
         self._rbuf, self._rpos = bytearray(), 0  # a new connection starts with an empty buffer
         super()._sock_close()
 
-    def _handle_publish(self) -> MQTTErrorCode:
-        qos = (self._in_packet["command"] & 0x06) >> 1
-        if qos == 2 or self.on_log is not None or (self._logger is not None
-                                                    and self._logger.isEnabledFor(logging.DEBUG)):
-            return super()._handle_publish()  # paho's path: QoS 2's state, the debug log line
-        p = _packet.decode_publish(self._in_packet["command"], self._in_packet["packet"], self._protocol)
-        message = _ReceivedMessage(p.mid, p.topic, p.qos, p.retain, p.dup, p.payload, p.properties)
-        self._handle_on_message(message)
-        if qos == 1 and not self._manual_ack:
-            return self._send_puback(p.mid)
+    def _handle_publish_fast(self, command: int, body: bytearray) -> MQTTErrorCode:
+        """A QoS 0/1 PUBLISH, decoded as paho's _packet.decode_publish does (a v5 PUBLISH without
+        properties gets properties None), to on_message; PUBACK unless manual_ack."""
+        qos = (command & 0x06) >> 1
+        try:
+            pos = 2 + ((body[0] << 8) | body[1])
+            topic = bytes(body[2:pos])
+            mid = 0
+            if qos:
+                mid = (body[pos] << 8) | body[pos + 1]
+                pos += 2
+            properties = None
+            if self._protocol == mqtt.MQTTv5:
+                if body[pos]:  # the properties' length
+                    properties = _SharedTableProperties(PacketTypes.PUBLISH)
+                    pos += properties.unpack(body[pos:])[1]
+                else:
+                    pos += 1
+            elif not topic:
+                raise MalformedPacket("topic can't be empty in MQTTv3")
+            if pos > len(body):
+                raise MalformedPacket("PUBLISH shorter than its header")
+        except _packet.DECODE_ERRORS as err:
+            raise MalformedPacket(str(err)) from err
+        self._handle_on_message(_ReceivedMessage(mid, topic, qos, bool(command & 0x01), bool(command & 0x08),
+                                                 bytes(body[pos:]), properties))
+        if qos and not self._manual_ack:
+            return self._send_puback(mid)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
@@ -400,9 +426,9 @@ class MqttSession:
             self._batch = []
 
     def _on_message(self, client, userdata, msg) -> None:
-        props = getattr(msg, "properties", None)
-        rt = getattr(props, "ResponseTopic", None) if props else None
-        cd = getattr(props, "CorrelationData", None) if props else None
+        props = msg.properties
+        rt = getattr(props, "ResponseTopic", None) if props is not None else None
+        cd = getattr(props, "CorrelationData", None) if props is not None else None
         message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg,
                           self.connection)
         if self._batch is not None:
