@@ -57,7 +57,8 @@ parse_topic = lru_cache(maxsize=65536)(parse_data_topic)  # pure, and a campus h
 # are unacknowledged, so they occupy the broker's in-flight window to us (Mosquitto's default
 # max_inflight_messages is 20): holding more would stall every other node behind one without info.
 MAX_HELD = 8
-DRAIN_ITEMS = 2000  # inbox items handled per loop turn at most
+DRAIN_MESSAGES = 2000  # messages handled per loop turn at most (then timers, held telemetry, the backlog)
+POLL_MIN, POLL_SECONDS = 32, 0.002  # a turn with this many messages: look again after this long (below)
 REFUSED_LOG_SECONDS = 10.0  # at most one "dropped values" line this often
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 ADOPT_IDLE_SECONDS = 1.0  # a taken-over session is done when nothing came for this long (all acknowledged)
@@ -90,7 +91,7 @@ class Bridge:
             will = Will(peers.status_topic(self.group, self.client_id),
                         peers.status_payload(peers.OFFLINE, 0))
         self.session = MqttSession(cfg["mqtt"], self.client_id, self.inbox, manual_ack=True, will=will,
-                                   buffered_reads=True)
+                                   buffered_reads=True, batched=True)
         # "site/node" -> device -> kind
         self.kinds: dict[str, dict[str, str]] = self.db.get("bridge", "kinds", {})
         self.kinds.update(kinds or {})
@@ -103,6 +104,8 @@ class Bridge:
         self.held: deque[Held] = deque()
         self.batch: list[Point] = []
         self.batch_msgs: list[Message] = []
+        self.to_ack: list[Message] = []  # acknowledged together (one write) at the end of a loop turn
+        self._last_turn = 0  # messages handled in the last loop turn
         self.batch_since = 0.0
         self.last_message = 0.0
         self.counters: Counter[str] = Counter()
@@ -175,16 +178,22 @@ class Bridge:
     def _drain_inbox(self, timeout: float | None = None) -> None:
         if timeout is None:
             timeout = self._wait_time()
+        handled = 0
         try:
-            item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
-            for _ in range(DRAIN_ITEMS):  # then let _tick run: timers, held telemetry, the backlog
-                self._handle(item)
-                if len(self.batch) >= self.cfg["batch"]["size"]:
-                    self._flush()
+            if timeout > 0 and self.batch and self._last_turn >= POLL_MIN:
+                # a stream is flowing: let its messages gather for a moment rather than be woken by each
+                # socket read (a wake-up costs the two threads more than handling a message)
+                time.sleep(min(timeout, POLL_SECONDS))
                 item = self.inbox.get_nowait()
-            self._handle(item)
+            else:
+                item = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+            handled = self._handle(item)
+            while handled < DRAIN_MESSAGES:  # then let _tick run: timers, held telemetry, the backlog
+                handled += self._handle(self.inbox.get_nowait())
         except queue.Empty:
             pass
+        self._last_turn = handled
+        self._send_acks()
 
     def _wait_time(self) -> float:
         now = time.monotonic()
@@ -214,15 +223,28 @@ class Bridge:
             self._next_status = now + self.cfg["status_seconds"]
             self._status()
 
-    def _handle(self, item: Any) -> None:
+    def _handle(self, item: Any) -> int:
+        """One inbox item (the messages of one socket read, or a session record); returns the messages."""
+        if isinstance(item, list):
+            self.counters["received"] += len(item)
+            self.last_message = time.monotonic()
+            size = self.cfg["batch"]["size"]
+            for msg in item:
+                self._on_message(msg)
+                if len(self.batch) >= size:
+                    self._flush()
+            return len(item)
         if isinstance(item, Message):
             self.counters["received"] += 1
             self.last_message = time.monotonic()
             self._on_message(item)
-        elif isinstance(item, Connected):
+            if len(self.batch) >= self.cfg["batch"]["size"]:
+                self._flush()
+            return 1
+        if isinstance(item, Connected):
             if self.adopt:
                 self._adopt_connected(item.session_present)
-                return
+                return 0
             log.info("connected to %s:%s (broker kept our session: %s)", self.cfg["mqtt"]["host"],
                      self.cfg["mqtt"]["port"], item.session_present)
             self.session.subscribe(self.subscriptions(), qos=1)
@@ -236,6 +258,7 @@ class Bridge:
                 log.warning("takeover of %s's session interrupted; what was not acknowledged stays in it",
                             self.adopt)
                 self._stop.set()
+        return 0
 
     def _on_message(self, msg: Message) -> None:
         try:
@@ -243,23 +266,24 @@ class Bridge:
                 self._on_peer_state(msg)
                 self._ack(msg)
                 return
-            if page_of_topic(msg.topic) is not None:
-                self._on_info(msg)
-                self._ack(msg)
-                return
             topic = parse_topic(msg.topic)
-            if topic is None or topic.leaf not in ("telemetry", "event", "state"):
-                raise BadMessage("topic is not campus/{site}/{node}/{device}/{telemetry|event|state} "
-                                 "with ids of [a-z0-9_-]")
-            if topic.leaf == "telemetry":
+            if topic is not None and topic.leaf == "telemetry":  # most messages: first (no info page is)
                 tel = decode.parse_telemetry(msg.payload, self.max_bytes)
-                self._refused(msg.topic, tel.refused)
+                if tel.refused:
+                    self._refused(msg.topic, tel.refused)
                 kind = self._kind(topic)
                 if kind is None:
                     self._hold(Held(msg, topic, tel, time.monotonic() + self.cfg["info_wait_seconds"]))
                 else:
                     self._add(decode.telemetry_point(topic, tel, kind), msg)
                 return
+            if page_of_topic(msg.topic) is not None:
+                self._on_info(msg)
+                self._ack(msg)
+                return
+            if topic is None or topic.leaf not in ("event", "state"):
+                raise BadMessage("topic is not campus/{site}/{node}/{device}/{telemetry|event|state} "
+                                 "with ids of [a-z0-9_-]")
             decoded: decode.Decoded | None
             if topic.leaf == "event":
                 decoded = decode.decode_event(topic, msg.payload, self.max_bytes, self.event_tags)
@@ -406,8 +430,15 @@ class Bridge:
         self.batch_msgs.append(msg)
 
     def _ack(self, msg: Message) -> None:
-        if not self.session.ack(msg):
-            self.counters["not_acknowledged"] += msg.qos > 0
+        """Acknowledge with the others of this loop turn (_send_acks): one write for all."""
+        self.to_ack.append(msg)
+
+    def _send_acks(self) -> None:
+        if self.to_ack:
+            msgs, self.to_ack = self.to_ack, []
+            not_acked = sum(m.qos > 0 for m in msgs) - self.session.ack_many(msgs)
+            if not_acked:
+                self.counters["not_acknowledged"] += not_acked
 
     # -- writing ----------------------------------------------------------------
     def _flush(self) -> None:
@@ -426,8 +457,8 @@ class Bridge:
                 self._sink_failed(exc)
                 self.buffer.append(points)
                 self.counters["buffered"] += len(points)
-        for m in msgs:
-            self._ack(m)
+        self.to_ack += msgs
+        self._send_acks()
 
     def _sink_ready(self) -> bool:
         return self.sink_up or time.monotonic() >= self.retry_at

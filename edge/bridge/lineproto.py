@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 FieldValue = bool | int | float | str
 
@@ -39,8 +39,7 @@ class LineProtocolError(ValueError):
     """A name or value that cannot be written as line protocol."""
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):  # a named tuple: built once per message, several times cheaper than a dataclass
     measurement: str
     tags: tuple[tuple[str, str], ...]
     fields: tuple[tuple[str, FieldValue], ...]
@@ -113,7 +112,7 @@ def encode(point: Point) -> str:
         raise LineProtocolError("a point needs at least one field")
     if isinstance(point.ts_ms, bool) or not isinstance(point.ts_ms, int):
         raise LineProtocolError(f"timestamp must be an integer, got {point.ts_ms!r}")
-    fields = ",".join(f"{escape_key(k)}={format_value(v)}" for k, v in point.fields)
+    fields = ",".join([f"{escape_key(k)}={format_value(v)}" for k, v in point.fields])
     return f"{_head(point.measurement, point.tags)} {fields} {point.ts_ms}"
 
 
@@ -126,7 +125,7 @@ def _head(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
 
 
 def encode_batch(points: list[Point]) -> bytes:
-    return "\n".join(encode(p) for p in points).encode("utf-8")
+    return "\n".join([encode(p) for p in points]).encode("utf-8")
 
 
 # -- compact JSON form, for the disk buffer --------------------------------------

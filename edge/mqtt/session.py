@@ -28,14 +28,17 @@ import logging
 import queue
 import socket
 import ssl
+import struct
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt import _packet
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.exception import MalformedPacket
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -56,6 +59,9 @@ class _PahoNoise(logging.Filter):
 PAHO_LOG = log.getChild("paho")
 PAHO_LOG.setLevel(logging.WARNING)
 PAHO_LOG.addFilter(_PahoNoise())
+
+RECV_SIZE = 65536  # bytes read from the socket at once (BufferedReadClient)
+_PUBACK = struct.Struct("!BBH")  # fixed header (type, remaining length 2) and packet id
 
 
 @dataclass(frozen=True)
@@ -141,34 +147,152 @@ class _SharedTableProperties(Properties):
             super().clear()
 
 
+class _ReceivedMessage(mqtt.MQTTMessage):
+    """A received PUBLISH as paho's MQTTMessage, without the MQTTMessageInfo that paho builds for every
+    message (a threading.Condition with its RLock) but uses only for messages it sends: in the bridge's
+    profile that was 30% of its CPU."""
+
+    __slots__ = ()
+
+    def __init__(self, mid: int, topic: bytes, qos: int, retain: bool, dup: bool, payload: bytes | bytearray,
+                 properties: Properties | None) -> None:
+        self.timestamp = time.monotonic()
+        self.state = mqtt.mqtt_ms_invalid
+        self.dup, self.mid, self._topic, self.qos, self.retain = dup, mid, topic, qos, retain
+        self.payload = payload
+        self.properties = properties
+        self.info = None  # type: ignore[assignment]
+
+
 class BufferedReadClient(mqtt.Client):
     """paho reads each packet with three recv() calls (type byte, length bytes, body), each after its own
-    select(): at thousands of messages a second those system calls are most of a receiver's cost (the
-    bridge, issue #15). This client takes what the socket has, 64 KiB at a time, and parses every whole
-    packet in it before it goes back to select(). Packets and their order are unchanged."""
+    select(), and builds a lock for every received message: at thousands of messages a second that is
+    most of a receiver's cost (the bridge, issue #15). This client reads what the socket has, 64 KiB at a
+    time, handles every whole packet in it before it goes back to select(), builds received messages
+    without the lock, and sends many PUBACKs as one write (ack_many). Packets and their order are
+    unchanged; paho's own handlers decode and dispatch them (QoS 2 and debug logging take paho's path).
 
-    _rbuf = b""
-    _rpos = 0
+    on_read_done, if set, is called on the network thread after each read's whole packets were handled
+    (MqttSession hands over what it collected then)."""
+
+    on_read_done: Callable[[], None] | None = None
+    _fast = False  # PUBLISH decoded here (loop_read decides)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._rbuf = bytearray()
+        self._rpos = 0
         # paho.mqtt._packet decodes received packets (PUBLISH, CONNACK, SUBACK...) with this name; the
         # subclass behaves the same, only faster
         _packet.Properties = _SharedTableProperties  # type: ignore[misc]
 
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._rpos >= len(self._rbuf):
-            data = super()._sock_recv(65536)  # BlockingIOError when nothing is there: paho waits again
-            self._rbuf, self._rpos = data, 0
-            if not data:
-                return data  # connection closed
-        chunk = self._rbuf[self._rpos:self._rpos + bufsize]
-        self._rpos += len(chunk)
-        return chunk
+    # -- reading ------------------------------------------------------------------------------
+    def _fill(self) -> MQTTErrorCode:
+        """One recv() into the buffer."""
+        try:
+            data = self._sock_recv(RECV_SIZE)  # paho's: the socket, TLS or websocket
+        except BlockingIOError:
+            return MQTTErrorCode.MQTT_ERR_AGAIN
+        except OSError as err:
+            self._easy_log(mqtt.MQTT_LOG_ERR, "failed to receive on socket: %s", err)
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if not data:
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if self._rpos:
+            del self._rbuf[:self._rpos]
+            self._rpos = 0
+        self._rbuf += data
+        with self._msgtime_mutex:
+            self._last_bytes_received = time.monotonic()
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def _packet_read(self) -> MQTTErrorCode:
+        """Handle the buffer's next whole packet; MQTT_ERR_AGAIN if it holds none."""
+        buf, start = self._rbuf, self._rpos
+        end = len(buf)
+        i, length, shift = start + 1, 0, 0
+        while True:  # the fixed header's remaining length: 1 to 4 bytes of 7 bits
+            if i >= end:
+                return MQTTErrorCode.MQTT_ERR_AGAIN
+            byte = buf[i]
+            length |= (byte & 0x7F) << shift
+            i += 1
+            if not byte & 0x80:
+                break
+            shift += 7
+            if shift >= 28:
+                return MQTTErrorCode.MQTT_ERR_PROTOCOL
+        if i + length > end:
+            return MQTTErrorCode.MQTT_ERR_AGAIN
+        self._rpos = i + length
+        command, body = buf[start], buf[i:i + length]
+        try:
+            if command & 0xF6 in (0x30, 0x32) and self._fast:  # PUBLISH at QoS 0 or 1: most packets
+                return self._handle_publish_fast(command, body)
+            # what paho's handlers read (PINGREQ and PINGRESP look at remaining_length)
+            self._in_packet = {"command": command, "have_remaining": 1, "remaining_count": [],
+                               "remaining_mult": 1, "remaining_length": length, "packet": body,
+                               "to_process": 0, "pos": 0}
+            return self._packet_handle()
+        except MalformedPacket as exc:
+            self._easy_log(mqtt.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
+            return MQTTErrorCode.MQTT_ERR_PROTOCOL
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        # one recv(), then every whole packet in the buffer; paho's select() comes back for more
+        if self._sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        # paho's own path when someone reads its debug log (a line per packet) or filters by topic
+        self._fast = (self.on_log is None and not self._on_message_filtered._root._children
+                      and (self._logger is None or not self._logger.isEnabledFor(logging.DEBUG)))
+        rc = self._fill()
+        if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+            return MQTTErrorCode.MQTT_ERR_SUCCESS
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return self._loop_rc_handle(rc)
+        while self._sock is not None:
+            rc = self._packet_read()
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                break
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return self._loop_rc_handle(rc)
+        if self.on_read_done is not None:
+            self.on_read_done()
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _sock_close(self) -> None:
-        self._rbuf, self._rpos = b"", 0  # a new connection starts with an empty buffer
+        self._rbuf, self._rpos = bytearray(), 0  # a new connection starts with an empty buffer
         super()._sock_close()
+
+    def _handle_publish_fast(self, command: int, body: bytearray) -> MQTTErrorCode:
+        """A QoS 0/1 PUBLISH, decoded as paho's _packet.decode_publish does (a v5 PUBLISH without
+        properties gets properties None), to on_message; PUBACK unless manual_ack."""
+        qos = (command & 0x06) >> 1
+        try:
+            pos = 2 + ((body[0] << 8) | body[1])
+            topic = bytes(body[2:pos])
+            mid = 0
+            if qos:
+                mid = (body[pos] << 8) | body[pos + 1]
+                pos += 2
+            properties = None
+            if self._protocol == mqtt.MQTTv5:
+                if body[pos]:  # the properties' length
+                    properties = _SharedTableProperties(PacketTypes.PUBLISH)
+                    pos += properties.unpack(body[pos:])[1]
+                else:
+                    pos += 1
+            elif not topic:
+                raise MalformedPacket("topic can't be empty in MQTTv3")
+            if pos > len(body):
+                raise MalformedPacket("PUBLISH shorter than its header")
+        except _packet.DECODE_ERRORS as err:
+            raise MalformedPacket(str(err)) from err
+        self._handle_on_message(_ReceivedMessage(mid, topic, qos, bool(command & 0x01), bool(command & 0x08),
+                                                 bytes(body[pos:]), properties))
+        if qos and not self._manual_ack:
+            return self._send_puback(mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
         # paho matches every message against the per-topic callbacks (message_callback_add) first, with
@@ -184,12 +308,13 @@ class BufferedReadClient(mqtt.Client):
                 if not self.suppress_exceptions:
                     raise
 
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        rc = super().loop_read(max_packets)
-        while (rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf)
-               and self._sock is not None):
-            rc = super().loop_read(max_packets)  # whole packets already read: no select() for them
-        return rc
+    # -- acknowledging ------------------------------------------------------------------------
+    def ack_many(self, mids: list[int]) -> None:
+        """PUBACK (manual ack, QoS 1) for many messages as one packet write, and one wake-up of the
+        network thread, instead of one of each per message."""
+        if mids:
+            data = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
+            self._packet_queue(mqtt.PUBACK, data, 0, 0)
 
 
 def apply_credentials(client: mqtt.Client, settings: dict[str, Any]) -> None:
@@ -222,7 +347,10 @@ class MqttSession:
         max_waiting: int = 500,
         qos0_wait: float = 0.2,
         buffered_reads: bool = False,
+        batched: bool = False,
     ) -> None:
+        """batched (with buffered_reads, without messages): the messages of one socket read go on the inbox
+        as one list[Message], so a busy owner takes them with one queue operation instead of one each."""
         self.settings = settings
         self.inbox = inbox
         self.messages = messages  # inbound messages; control records go to inbox
@@ -254,6 +382,12 @@ class MqttSession:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.client.on_connect_fail = self._on_connect_fail
+        self._batch: list[Message] | None = None
+        if batched:
+            if not isinstance(self.client, BufferedReadClient) or messages is not None:
+                raise ValueError("batched needs buffered_reads and no messages queue")
+            self._batch = []
+            self.client.on_read_done = self._hand_over_batch
 
     # -- paho callbacks: hand over, nothing else --------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -267,7 +401,7 @@ class MqttSession:
             small_receive_buffer(client)
         self.connection += 1  # before any message of this connection is handed over
         self.connected = True
-        self.inbox.put(Connected(bool(flags.session_present)))
+        self._put(Connected(bool(flags.session_present)))
 
     def _on_connect_fail(self, client, userdata) -> None:
         # paho calls this inside its `except OSError` around the connect: the exception is the cause
@@ -278,32 +412,34 @@ class MqttSession:
         self.connected = False
         self.connected_since_ms = None
         if was:
-            self.inbox.put(Disconnected(str(reason_code)))
+            self._put(Disconnected(str(reason_code)))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         refused = str(reason_code) if reason_code is not None and reason_code.is_failure else None
-        self.inbox.put(Published(mid, refused))
+        self._put(Published(mid, refused))
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        self.inbox.put(Subscribed(mid, tuple(rc.value for rc in reason_codes)))
+        self._put(Subscribed(mid, tuple(rc.value for rc in reason_codes)))
+
+    def _put(self, record: Any) -> None:
+        self._hand_over_batch()  # messages read before this record are handed over before it
+        self.inbox.put(record)
+
+    def _hand_over_batch(self) -> None:
+        if self._batch:
+            self.inbox.put(self._batch)
+            self._batch = []
 
     def _on_message(self, client, userdata, msg) -> None:
-        props = getattr(msg, "properties", None)
-        rt = getattr(props, "ResponseTopic", None) if props else None
-        cd = getattr(props, "CorrelationData", None) if props else None
-        self._hand_over(
-            Message(
-                msg.topic,
-                bytes(msg.payload),
-                msg.qos,
-                bool(msg.retain),
-                msg.mid,
-                rt,
-                cd,
-                msg,
-                self.connection,
-            )
-        )
+        props = msg.properties
+        rt = getattr(props, "ResponseTopic", None) if props is not None else None
+        cd = getattr(props, "CorrelationData", None) if props is not None else None
+        message = Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid, rt, cd, msg,
+                          self.connection)
+        if self._batch is not None:
+            self._batch.append(message)  # handed over when this read is done (_hand_over_batch)
+        else:
+            self._hand_over(message)
 
     def _hand_over(self, message: Message) -> None:
         if self.messages is None:
@@ -383,6 +519,20 @@ class MqttSession:
             return False
         self.client.ack(message.mid, message.qos)
         return True
+
+    def ack_many(self, messages: Iterable[Message]) -> int:
+        """ack() for many messages, their PUBACKs in one write (BufferedReadClient); returns how many were
+        acknowledged (the others as ack() would refuse them)."""
+        if not self.connected:
+            return 0
+        connection = self.connection
+        mids = [m.mid for m in messages if m.qos == 1 and m.connection == connection]
+        if isinstance(self.client, BufferedReadClient):
+            self.client.ack_many(mids)
+        else:
+            for mid in mids:
+                self.client.ack(mid, 1)
+        return len(mids)
 
     def stop(self, final: list[tuple[str, bytes, bool]] | None = None, timeout: float = 3.0,
              end_session: bool = False) -> None:

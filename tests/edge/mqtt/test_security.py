@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import time
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from edge.broker import Mosquitto, free_port
+from edge.mqtt.session import RECV_SIZE, Connected, MqttSession
 from tests.conftest import MqttProbe, RunningAgent, agent_config
+from tests.edge.mqtt.test_buffered_session import take
 
 RELAY = {"id": "ac", "kind": "relay", "driver": "gpio", "pin": 17}
 
@@ -96,3 +99,22 @@ def test_agent_logs_in_with_its_password(auth_broker, tmp_path, pin_factory, pas
         assert ra.thread.is_alive()
     finally:
         ra.stop()
+
+
+def test_the_bridges_buffered_reader_over_tls_gets_every_message_in_order(tls_broker, pki):
+    """TLS hands the buffered reader records of up to 16 KiB and keeps decrypted bytes of its own
+    (paho then skips select()): every message still arrives once, whole and in order."""
+    inbox: queue.Queue = queue.Queue()
+    settings = {"host": "127.0.0.1", "port": tls_broker.tls_port, "tls": {"ca": str(pki / "campus-ca.pem")}}
+    s = MqttSession(settings, "tls-reader", inbox, manual_ack=True, buffered_reads=True, batched=True)
+    s.start()
+    while not isinstance(inbox.get(timeout=10), Connected):
+        pass
+    s.subscribe(["tls/#"])
+    time.sleep(0.3)
+    lines = [f"{i:05d}{'y' * (i % 500)}" for i in range(2000)] + ["z" * (2 * RECV_SIZE)]
+    subprocess.run(["mosquitto_pub", "-p", str(tls_broker.port), "-q", "1", "-t", "tls/lines", "-l"],
+                   input="\n".join(lines) + "\n", text=True, check=True, timeout=60)
+    got = take(s, len(lines))
+    s.stop()
+    assert [m.payload.decode() for m in got] == lines
