@@ -62,6 +62,10 @@ POLL_MIN, POLL_SECONDS = 32, 0.002  # a turn with this many messages: look again
 REFUSED_LOG_SECONDS = 10.0  # at most one "dropped values" line this often
 DRAIN_SECONDS = 0.5  # time spent draining the buffer per loop turn, so new messages keep moving
 ADOPT_IDLE_SECONDS = 1.0  # a taken-over session is done when nothing came for this long (all acknowledged)
+# A peer must have been offline this long before its session is taken over: a peer that is only
+# restarting (or both bridges restarting at once, each reading the other's stale retained `offline`)
+# says `online` again within it, and no session changes hands for nothing.
+PEER_GRACE_SECONDS = 5.0
 ADOPT_RETRY_SECONDS = 5.0  # after a takeover that did not finish (the peer came back, the broker went)
 
 
@@ -98,6 +102,7 @@ class Bridge:
         self.peer_states: dict[str, str | None] = {}
         self.adoptions: dict[str, tuple[Bridge, threading.Thread]] = {}
         self.adopt_retry_at: dict[str, float] = {}
+        self.peer_offline_since: dict[str, float] = {}  # time.monotonic() when we learnt a peer is offline
         self.unsubscribed_at: float | None = None  # adopt mode: when the peer's subscriptions were dropped
         self.adopted = False  # adopt mode: the peer's session was emptied and ended
         self.info_pages = InfoPages()
@@ -312,6 +317,10 @@ class Bridge:
         peer, state = parsed
         if self.peer_states.get(peer) != state:
             log.info("bridge %s of group %s: %s", peer, self.group, state or "taken over")
+        if state == peers.OFFLINE:
+            self.peer_offline_since.setdefault(peer, time.monotonic())
+        else:
+            self.peer_offline_since.pop(peer, None)
         self.peer_states[peer] = state
         self.adopt_retry_at.pop(peer, None)
 
@@ -323,12 +332,14 @@ class Bridge:
                 if adopter.adopted:
                     self.counters["takeovers"] += 1
                     self.peer_states[peer] = None
+                    self.peer_offline_since.pop(peer, None)
                 else:
                     self.adopt_retry_at[peer] = now + ADOPT_RETRY_SECONDS
         if not self.session.connected:
             return
         for peer in list(self.peer_states):
             if (peer not in self.adoptions and now >= self.adopt_retry_at.get(peer, 0.0)
+                    and now >= self.peer_offline_since.get(peer, now) + PEER_GRACE_SECONDS
                     and peers.should_adopt(peer, self.peer_states, self.client_id)):
                 self._start_adoption(peer)
 

@@ -5,7 +5,8 @@ it its share of the stream until the session expires: with one of two bridges ki
 stream waits in the dead session (issue #15: 3,686 of 6,000 points until it came back). So every bridge
 of a group publishes its state, retained, to ``campus-edge/bridges/{group}/{client_id}``: ``online`` when
 it connects, ``offline`` when it stops and, as its MQTT will, when it dies (kill -9, power, network).
-When a peer goes offline, ONE live bridge (the first client id in sorted order, so they agree without
+When a peer has been offline for a few seconds (app.py, PEER_GRACE_SECONDS: a restart is not a death), ONE
+live bridge (the first client id in sorted order, so they agree without
 talking) connects with the dead peer's client id and takes its session over (app.py, ``adopt``):
 it unsubscribes the session from the group (the broker stops handing it a share), writes what the
 session holds (queued and unacknowledged messages, re-sent by the broker), acknowledges it, clears the

@@ -117,6 +117,15 @@ def test_a_killed_bridge_in_the_group_withholds_nothing(district, tmp_path, brid
         pub.send(range(325, 345), pause=0.01)
         got = all_arrived(vm, pub.expected(range(0, 345)), 30)
         assert set(got) == pub.expected(range(0, 345)) and not doubles(got)
+        # a restart (a clean stop says `offline`, then back at once) is not a death: no takeover
+        assert b.terminate() == 0
+        b.start()
+        wait_for(lambda: a.log.read_text().count("bridge ce-bridge-b of group district: online") >= 3, 20,
+                 "b online after its restart")
+        pub.send(range(345, 365), pause=0.01)
+        got = all_arrived(vm, pub.expected(range(0, 365)), 30)
+        assert set(got) == pub.expected(range(0, 365)) and not doubles(got)
+        assert a.log.read_text().count("is gone: taking over its session") == 1
         pub.close()
     finally:
         vm.kill()
