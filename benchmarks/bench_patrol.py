@@ -18,6 +18,9 @@
    patrolled by the rtsp driver over RTP/UDP, against a bare OpenCV open + one frame; and
    --rtsp-tcp-cameras (50) over RTSP/TCP from GStreamer's RTSP server (simulators/rtsp_gst.py, one
    separate process refusing UDP, looping pre-rendered pictures), against the same bare grab over TCP.
+   The bare grabs open with the driver's FFmpeg options (transport, bounded probing: rtsp.PROBE); over
+   TCP, --default-probing-rounds rounds of the bare grab with FFmpeg's default probing show what the
+   driver's opens cost before (OpenCV serialises FFmpeg opens within a process).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from drivers.surveillance.rtsp import StreamGrabber  # noqa: E402
+from drivers.surveillance.rtsp import OPTIONS, PROBE, StreamGrabber  # noqa: E402
 from drivers.surveillance.snapshot import SnapshotGrabber  # noqa: E402
 from edge.patrol.checks import Settings, Visit, evaluate  # noqa: E402
 from edge.processors.patrol import SLOTS, look  # noqa: E402
@@ -180,7 +183,8 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
             return r.reasons
 
         def bare(i: int) -> tuple[str, ...]:
-            cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
+            with OPTIONS.using(f"rtsp_transport;udp|{PROBE}"):
+                cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
             ok, _ = cap.read()
             cap.release()
             return () if ok else ("x",)
@@ -205,12 +209,11 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
         proc.wait(20)
 
 
-def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
+def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
     """The rtsp driver over RTSP/TCP (RTP interleaved) against GStreamer's RTSP server in a separate
     process that refuses UDP: n mounts, each looping pre-rendered JPEG pictures of a seeded camera."""
     import tempfile
 
-    from drivers.surveillance.rtsp import OPTIONS
     from simulators.cameras import GstRtspServer, gst_rtsp_available, write_frames
 
     why = gst_rtsp_available()
@@ -238,12 +241,15 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
                     fps.append(r.metrics["fps"])
                 return r.reasons
 
-            def bare(i: int) -> tuple[str, ...]:
-                with OPTIONS.using("rtsp_transport;tcp"):
+            def bare(i: int, options: str = f"rtsp_transport;tcp|{PROBE}") -> tuple[str, ...]:
+                with OPTIONS.using(options):
                     cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
                 ok, _ = cap.read()
                 cap.release()
                 return () if ok else ("x",)
+
+            def bare_default(i: int) -> tuple[str, ...]:  # FFmpeg's probing: 20 frames to guess the rate
+                return bare(i, "rtsp_transport;tcp")
 
             pt, pc, bt, bc, flagged = [], [], [], [], {}
             for _ in range(reps):
@@ -262,8 +268,13 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
                   f"| ratio wall {mt / b_t:4.1f}x, CPU {mc / max(b_c, 1e-9):4.1f}x "
                   f"({n} cameras over RTSP/TCP, server refusing UDP)")
             med = statistics.median(fps) if fps else 0
-            print(f"    frame rate measured: median {med:.1f} fps (served at 10); "
-                  f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+            lo, hi = min(fps, default=0), max(fps, default=0)
+            print(f"    frame rate measured: median {med:.1f} fps (served at 10; min {lo:.1f}, "
+                  f"max {hi:.1f}); visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+            if default_reps:
+                dt = statistics.median(timed(bare_default, list(range(n)))[0] for _ in range(default_reps))
+                print(f"    bare OpenCV grab with FFmpeg's default probing: {dt:6.2f} s wall (median of "
+                      f"{default_reps}): {dt / b_t:4.1f}x the bounded bare grab")
         finally:
             server.stop()
 
@@ -319,6 +330,8 @@ def main() -> int:
                     "ffmpeg process)")
     ap.add_argument("--rtsp-tcp-cameras", type=int, default=50, help="cameras over RTSP/TCP from one "
                     "GStreamer RTSP server process (0: skip)")
+    ap.add_argument("--default-probing-rounds", type=int, default=1, help="rounds of the bare RTSP/TCP "
+                    "grab with FFmpeg's default probing (the cost before rtsp.PROBE; 0: skip)")
     ap.add_argument("--skip", default="", help="comma-separated parts to leave out: snapshot, rtsp, quality")
     ap.add_argument("--seed", type=int, default=None, help="default: a fresh seed, printed")
     args = ap.parse_args()
@@ -330,7 +343,7 @@ def main() -> int:
     if "rtsp" not in skip:
         rtsp_round(args.rtsp_cameras, seed, args.rounds)
     if args.rtsp_tcp_cameras:
-        rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds)
+        rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds, args.default_probing_rounds)
     if "quality" not in skip:
         quality(args.quality_cameras, seed)
     return 0
