@@ -328,7 +328,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert.title.relay_ok": {"zh-CN": "继电器恢复", "en": "Relay OK"},
     "notify.relay_fault": {
         "zh-CN": "【{title}】{place} {time} {detail}，请检修继电器",
-        "en": "[{title}] {place} {time} {detail}; please check the relay",
+        "en": "[{title}] {place} {time} {detail}; please have it checked",
     },
     "notify.relay_ok": {
         "zh-CN": "【{title}】{place} {time} 继电器已恢复正常开关",
@@ -361,7 +361,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "upkeep.relay.failures": {"zh-CN": "开关命令连续 {n} 次失败，最近：{error}",
                               "en": "{n} switch commands failed in a row, last: {error}"},
     "upkeep.relay.fault": {"zh-CN": "{cause}未能{action}：{error}",
-                           "en": "{cause} could not {action} it: {error}"},
+                           "en": "{cause} could not {action} the relay: {error}"},
     "relay.cause.schedule": {"zh-CN": "定时任务", "en": "the schedule"},
     "relay.cause.failsafe": {"zh-CN": "断网保护", "en": "the failsafe"},
     "relay.cause.pulse_end": {"zh-CN": "短时启动结束时", "en": "the end of a pulse"},
