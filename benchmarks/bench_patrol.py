@@ -189,7 +189,7 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
             cap.release()
             return () if ok else ("x",)
 
-        pt, pc, bt, bc, flagged = [], [], [], [], {}
+        pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
         for _ in range(reps):
             t, c, out = timed(visit, list(range(n)))
             pt.append(t)
@@ -197,7 +197,8 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
             for o in out:
                 if o:
                     flagged[o] = flagged.get(o, 0) + 1
-            t, c, _ = timed(bare, list(range(n)))
+            t, c, bare_out = timed(bare, list(range(n)))
+            bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
             bt.append(t)
             bc.append(c)
         mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
@@ -205,7 +206,8 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
               f"bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU | ratio wall {mt / b_t:4.1f}x, "
               f"CPU {mc / max(b_c, 1e-9):4.1f}x ({n} cameras over RTSP/UDP)")
         print(f"    frame rate measured: median {statistics.median(fps) if fps else 0:.1f} fps; "
-              f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+              f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}; bare grabs that failed: "
+              f"{bare_failed}")
     finally:
         proc.terminate()
         proc.wait(20)
@@ -256,7 +258,7 @@ def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
             def bare_default(i: int) -> tuple[str, ...]:  # FFmpeg's probing: 20 frames to guess the rate
                 return bare(i, "rtsp_transport;tcp")
 
-            pt, pc, bt, bc, flagged = [], [], [], [], {}
+            pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
             for _ in range(reps):
                 t, c, out = timed(visit, list(range(n)))
                 pt.append(t)
@@ -264,7 +266,8 @@ def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
                 for o in out:
                     if o:
                         flagged[o] = flagged.get(o, 0) + 1
-                t, c, _ = timed(bare, list(range(n)))
+                t, c, bare_out = timed(bare, list(range(n)))
+                bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
                 bt.append(t)
                 bc.append(c)
             mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
@@ -275,7 +278,8 @@ def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
             med = statistics.median(fps) if fps else 0
             lo, hi = min(fps, default=0), max(fps, default=0)
             print(f"    frame rate measured: median {med:.1f} fps (served at 10; min {lo:.1f}, "
-                  f"max {hi:.1f}); visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+                  f"max {hi:.1f}); visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}; bare "
+                  f"grabs that failed: {bare_failed}")
             if default_reps:
                 dt = statistics.median(timed(bare_default, list(range(n)))[0] for _ in range(default_reps))
                 print(f"    bare OpenCV grab with FFmpeg's default probing: {dt:6.2f} s wall (median of "
