@@ -18,6 +18,9 @@
    patrolled by the rtsp driver over RTP/UDP, against a bare OpenCV open + one frame; and
    --rtsp-tcp-cameras (50) over RTSP/TCP from GStreamer's RTSP server (simulators/rtsp_gst.py, one
    separate process refusing UDP, looping pre-rendered pictures), against the same bare grab over TCP.
+   The bare grabs open with the driver's FFmpeg options (transport, bounded probing: rtsp.PROBE); over
+   TCP, --default-probing-rounds rounds of the bare grab with FFmpeg's default probing show what the
+   driver's opens cost before (OpenCV serialises FFmpeg opens within a process).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from drivers.surveillance.rtsp import StreamGrabber  # noqa: E402
+from drivers.surveillance.rtsp import OPTIONS, PROBE, StreamGrabber  # noqa: E402
 from drivers.surveillance.snapshot import SnapshotGrabber  # noqa: E402
 from edge.patrol.checks import Settings, Visit, evaluate  # noqa: E402
 from edge.processors.patrol import SLOTS, look  # noqa: E402
@@ -180,18 +183,22 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
             return r.reasons
 
         def bare(i: int) -> tuple[str, ...]:
-            cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
+            with OPTIONS.using(f"rtsp_transport;udp|{PROBE}"):
+                cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
             ok, _ = cap.read()
             cap.release()
             return () if ok else ("x",)
 
-        pt, pc, bt, bc, flagged = [], [], [], [], 0
+        pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
         for _ in range(reps):
             t, c, out = timed(visit, list(range(n)))
             pt.append(t)
             pc.append(c)
-            flagged += sum(1 for o in out if o)
-            t, c, _ = timed(bare, list(range(n)))
+            for o in out:
+                if o:
+                    flagged[o] = flagged.get(o, 0) + 1
+            t, c, bare_out = timed(bare, list(range(n)))
+            bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
             bt.append(t)
             bc.append(c)
         mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
@@ -199,18 +206,18 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
               f"bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU | ratio wall {mt / b_t:4.1f}x, "
               f"CPU {mc / max(b_c, 1e-9):4.1f}x ({n} cameras over RTSP/UDP)")
         print(f"    frame rate measured: median {statistics.median(fps) if fps else 0:.1f} fps; "
-              f"visits flagged: {flagged}/{n * reps}")
+              f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}; bare grabs that failed: "
+              f"{bare_failed}")
     finally:
         proc.terminate()
         proc.wait(20)
 
 
-def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
+def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
     """The rtsp driver over RTSP/TCP (RTP interleaved) against GStreamer's RTSP server in a separate
     process that refuses UDP: n mounts, each looping pre-rendered JPEG pictures of a seeded camera."""
     import tempfile
 
-    from drivers.surveillance.rtsp import OPTIONS
     from simulators.cameras import GstRtspServer, gst_rtsp_available, write_frames
 
     why = gst_rtsp_available()
@@ -222,7 +229,10 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
         for k in range(min(n, 10)):  # ten seeded scenes, shared by the mounts (each mount its own pipeline)
             cam = SimCamera(seed + k)
             cam.hour = 11.0
-            folders.append(write_frames(cam, f"{tmp}/scene{k}"))
+            # 97 pictures (a prime, 9.7 s): the server loops them, and a camera visited again after a whole
+            # number of loops shows the very picture of its last visit, which the patrol rightly calls
+            # frozen (with 47, a patrol round plus a bare round took 5 loops: half the visits "frozen")
+            folders.append(write_frames(cam, f"{tmp}/scene{k}", count=97))
         server = GstRtspServer({f"cam{i}": folders[i % len(folders)] for i in range(n)}, tcp_only=True)
         try:
             urls = [server.url(f"cam{i}") for i in range(n)]
@@ -238,14 +248,17 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
                     fps.append(r.metrics["fps"])
                 return r.reasons
 
-            def bare(i: int) -> tuple[str, ...]:
-                with OPTIONS.using("rtsp_transport;tcp"):
+            def bare(i: int, options: str = f"rtsp_transport;tcp|{PROBE}") -> tuple[str, ...]:
+                with OPTIONS.using(options):
                     cap = cv2.VideoCapture(urls[i], cv2.CAP_FFMPEG)
                 ok, _ = cap.read()
                 cap.release()
                 return () if ok else ("x",)
 
-            pt, pc, bt, bc, flagged = [], [], [], [], {}
+            def bare_default(i: int) -> tuple[str, ...]:  # FFmpeg's probing: 20 frames to guess the rate
+                return bare(i, "rtsp_transport;tcp")
+
+            pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
             for _ in range(reps):
                 t, c, out = timed(visit, list(range(n)))
                 pt.append(t)
@@ -253,7 +266,8 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
                 for o in out:
                     if o:
                         flagged[o] = flagged.get(o, 0) + 1
-                t, c, _ = timed(bare, list(range(n)))
+                t, c, bare_out = timed(bare, list(range(n)))
+                bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
                 bt.append(t)
                 bc.append(c)
             mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
@@ -262,8 +276,14 @@ def rtsp_tcp_round(n: int, seed: int, reps: int) -> None:
                   f"| ratio wall {mt / b_t:4.1f}x, CPU {mc / max(b_c, 1e-9):4.1f}x "
                   f"({n} cameras over RTSP/TCP, server refusing UDP)")
             med = statistics.median(fps) if fps else 0
-            print(f"    frame rate measured: median {med:.1f} fps (served at 10); "
-                  f"visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}")
+            lo, hi = min(fps, default=0), max(fps, default=0)
+            print(f"    frame rate measured: median {med:.1f} fps (served at 10; min {lo:.1f}, "
+                  f"max {hi:.1f}); visits flagged: {sum(flagged.values())}/{n * reps} {flagged or ''}; bare "
+                  f"grabs that failed: {bare_failed}")
+            if default_reps:
+                dt = statistics.median(timed(bare_default, list(range(n)))[0] for _ in range(default_reps))
+                print(f"    bare OpenCV grab with FFmpeg's default probing: {dt:6.2f} s wall (median of "
+                      f"{default_reps}): {dt / b_t:4.1f}x the bounded bare grab")
         finally:
             server.stop()
 
@@ -319,6 +339,8 @@ def main() -> int:
                     "ffmpeg process)")
     ap.add_argument("--rtsp-tcp-cameras", type=int, default=50, help="cameras over RTSP/TCP from one "
                     "GStreamer RTSP server process (0: skip)")
+    ap.add_argument("--default-probing-rounds", type=int, default=1, help="rounds of the bare RTSP/TCP "
+                    "grab with FFmpeg's default probing (the cost before rtsp.PROBE; 0: skip)")
     ap.add_argument("--skip", default="", help="comma-separated parts to leave out: snapshot, rtsp, quality")
     ap.add_argument("--seed", type=int, default=None, help="default: a fresh seed, printed")
     args = ap.parse_args()
@@ -330,7 +352,7 @@ def main() -> int:
     if "rtsp" not in skip:
         rtsp_round(args.rtsp_cameras, seed, args.rounds)
     if args.rtsp_tcp_cameras:
-        rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds)
+        rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds, args.default_probing_rounds)
     if "quality" not in skip:
         quality(args.quality_cameras, seed)
     return 0

@@ -380,10 +380,11 @@ def write_frames(camera: SimCamera, folder: str, count: int = 47, fps: float = 1
 class GstRtspServer:
     """A real RTSP server that plays over TCP: simulators/rtsp_gst.py (GStreamer's RTSP server library)
     under Debian's Python, on a free loopback port. ``mounts``: name -> folder of JPEG pictures (see
-    ``write_frames``), looped at ``fps`` as RTP/JPEG. ``tcp_only`` refuses RTP over UDP (461)."""
+    ``write_frames``), looped at ``fps`` as RTP/JPEG. ``tcp_only`` refuses RTP over UDP (461). ``rates``:
+    mount -> pictures a second it really delivers (a camera that falls behind its announced ``fps``)."""
 
     def __init__(self, mounts: dict[str, str], fps: int = 10, tcp_only: bool = True,
-                 size: tuple[int, int] = (640, 360)) -> None:
+                 size: tuple[int, int] = (640, 360), rates: dict[str, float] | None = None) -> None:
         import subprocess
 
         self.port = free_port()
@@ -392,7 +393,9 @@ class GstRtspServer:
                 f"{size[0]}x{size[1]}"]
         args += ["--tcp-only"] if tcp_only else []
         # stdin stays open: the server stops when it closes, so it never outlives its parent
-        self.proc = subprocess.Popen(args + [f"{k}={v}" for k, v in mounts.items()], stdin=subprocess.PIPE,
+        rates = rates or {}
+        specs = [f"{k}:{rates[k]:g}={v}" if k in rates else f"{k}={v}" for k, v in mounts.items()]
+        self.proc = subprocess.Popen(args + specs, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      start_new_session=True)
         assert self.proc.stdout is not None

@@ -3,11 +3,14 @@
 Run by Debian's /usr/bin/python3 (it needs python3-gi and gir1.2-gst-rtsp-server-1.0, the GStreamer RTSP
 server library, which are not on PyPI), as a child process of the tests and the benchmark:
 
-    /usr/bin/python3 simulators/rtsp_gst.py --port 8554 --tcp-only yard=/tmp/frames/yard ...
+    /usr/bin/python3 simulators/rtsp_gst.py --port 8554 --tcp-only yard=/tmp/frames/yard slow:3=/tmp/f/gate
 
 Each mount loops the JPEG pictures of its folder (``000.jpg``, ``001.jpg``, ...; rendered beforehand by
 simulators/cameras.py, so this process draws and encodes nothing) at ``--fps`` as RTP/JPEG: a timer of
-the main loop pushes them into the mount's pipeline (``appsrc``), which paces them like a camera.
+the main loop pushes them into the mount's pipeline (``appsrc``), which paces them like a camera. A mount
+``NAME:RATE=FOLDER`` delivers only RATE pictures a second while its stream still announces ``--fps``: a
+camera set up for 10 fps whose encoder falls behind (what the patrol's ``min_fps`` is for).
+Every picture is a key frame (JPEG), so a client's stream starts with the first packet it gets.
 ``--tcp-only`` refuses RTP over UDP, as a camera behind a firewall that only lets its RTSP port through:
 a client must ask for ``rtsp_transport=tcp``. Prints ``ready PORT`` when it listens; stops on SIGTERM or
 when its stdin closes (so it never outlives the test that started it).
@@ -41,7 +44,7 @@ class Mount:
     """One camera: its pictures pushed into the mount's pipeline at the frame rate (the main loop's timer
     is the camera's clock), from the moment a client made the server build it until it is torn down."""
 
-    def __init__(self, folder: str, fps: int) -> None:
+    def __init__(self, folder: str, fps: float) -> None:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".jpg"))
         if not names:
             raise SystemExit(f"no .jpg pictures in {folder}")
@@ -72,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=int, default=10)
     ap.add_argument("--size", default="640x360", help="the pictures' WIDTHxHEIGHT")
     ap.add_argument("--tcp-only", action="store_true", help="refuse RTP over UDP")
-    ap.add_argument("mounts", nargs="+", help="NAME=FOLDER of JPEG pictures 000.jpg, 001.jpg, ...")
+    ap.add_argument("mounts", nargs="+", help="NAME=FOLDER of JPEG pictures 000.jpg, 001.jpg, ...; "
+                    "NAME:RATE=FOLDER delivers RATE pictures a second instead of --fps")
     args = ap.parse_args(argv)
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -81,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     mounts = server.get_mount_points()
     for spec in args.mounts:
         name, _, folder = spec.partition("=")
+        name, _, rate = name.partition(":")
         factory = GstRtspServer.RTSPMediaFactory()
         width, height = (int(v) for v in args.size.split("x"))
         factory.set_launch(LAUNCH.format(fps=args.fps, width=width, height=height))
         factory.set_shared(True)  # one pipeline per mount, like a camera's one encoder
-        factory.connect("media-configure", Mount(folder, args.fps).configure)
+        factory.connect("media-configure", Mount(folder, float(rate or args.fps)).configure)
         if args.tcp_only:
             factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
         mounts.add_factory(f"/{name}", factory)

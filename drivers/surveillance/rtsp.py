@@ -5,18 +5,20 @@
        width: 640, height: 360, min_fps: 10, every_minutes: 10}
 
 Each visit opens the stream (``cv2.VideoCapture(url, cv2.CAP_FFMPEG)`` with open and read timeouts),
-reads it for ``sample_seconds`` to measure the frame rate, keeps the first and last pictures and closes
-it: a patrol, not a recorder. Credentials go into the URL (``rtsp://user:password@host/...``), escaped.
-``transport`` (tcp, the default, or udp) reaches FFmpeg through a process-wide variable: see FfmpegOptions.
+reads it for ``sample_seconds`` to measure the frame rate (at the camera's pace: see ``live_rate``), keeps
+the first and last pictures and closes it: a patrol, not a recorder. Credentials go into the URL
+(``rtsp://user:password@host/...``), escaped. ``transport`` (tcp, the default, or udp) and the bound on
+FFmpeg's probing (``PROBE``) reach FFmpeg through a process-wide variable: see FfmpegOptions.
 Only the pictures and the frame rate: the patrol that judges them is edge/processors/patrol.py.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -39,6 +41,14 @@ FIELDS = {
                        "passes firewalls and loses nothing)", default="tcp"),
 }
 OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+# FFmpeg's avformat_find_stream_info waits for 20 frames to guess the frame rate of a stream whose
+# container does not state it (RTP never does): 2 s at 10 fps, 0.8 s at 25, and OpenCV holds one lock
+# over every FFmpeg open in the process, so a patrol's opens queue behind it (50 cameras: 105 s a round).
+# We measure the rate ourselves, so no frames for that guess; the codec's parameters (picture size) are
+# still probed until they are known (an H.264 camera: its first key frame), bounded by the open timeout.
+PROBE = "fpsprobesize;0"
+# The burst buffered at open ends at the first read that waited this share of the typical frame gap.
+WAITED = 0.75
 
 
 class FfmpegOptions:
@@ -89,6 +99,30 @@ class FfmpegOptions:
 OPTIONS = FfmpegOptions()
 
 
+def live_rate(stamps: Sequence[float]) -> tuple[float, int]:
+    """The frame rate at the camera's pace from the times frames came out of ``cap.read()``, and the
+    number of frame intervals it is measured over (0: none yet).
+
+    What FFmpeg buffered while the stream opened comes out of the first reads at decoding speed, not at
+    the camera's: counting it made a 10 fps camera read 30 fps. So the start-up burst is left out: the
+    typical gap is the median gap of the sample's second half (the buffer is empty by then); the burst
+    ends at the first read that waited ``WAITED`` of it for its frame, and frames are counted from the
+    one that read returned (it arrived when the camera sent it, as every later one does).
+
+    >>> live_rate([0.0, 0.001, 0.002, 0.003, 0.1, 0.2, 0.3, 0.4])
+    (10.0, 3)
+    """
+    if len(stamps) < 2:
+        return 0.0, 0
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    mid = (stamps[0] + stamps[-1]) / 2
+    typical = statistics.median([g for g, t in zip(gaps, stamps[1:], strict=True) if t > mid] or gaps)
+    first = next((i + 1 for i, g in enumerate(gaps) if g >= WAITED * typical), 0)
+    intervals = len(stamps) - 1 - first
+    span = stamps[-1] - stamps[first]
+    return (round(intervals / span, 6) if intervals > 0 and span > 0 else 0.0), intervals
+
+
 def with_credentials(url: str, user: str, password: str) -> str:
     if not user:
         return url
@@ -106,34 +140,34 @@ class StreamGrabber:
     def grab(self) -> Grab:
         ms = int(self.config["timeout_seconds"] * 1000)
         rtsp = self.url.lower().startswith("rtsp")
-        with OPTIONS.using(f"rtsp_transport;{self.config['transport']}" if rtsp else None):
+        with OPTIONS.using(f"rtsp_transport;{self.config['transport']}|{PROBE}" if rtsp else None):
             cap = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG,
                                    [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
         try:
             if not cap.isOpened():
                 raise VisitError("offline", f"cannot open the stream {self.config['url']}")
-            frames: list[np.ndarray] = []
+            first: np.ndarray | None = None
+            last: np.ndarray | None = None
             stamps: list[float] = []
+            sample, limit = self.config["sample_seconds"], self.config["sample_seconds"] + self.config[
+                "timeout_seconds"]
             t0 = time.monotonic()
-            while time.monotonic() - t0 < self.config["sample_seconds"] or len(stamps) < 2:
+            # the sample's time, and at least two intervals at the camera's pace (a slow camera's)
+            while time.monotonic() - t0 < sample or live_rate(stamps)[1] < 2:
                 ok, frame = cap.read()
                 if not ok or frame is None:
-                    if not frames:
+                    if first is None:
                         raise VisitError("decode", "the stream opened but no picture decoded")
                     break
                 stamps.append(time.monotonic())
-                if not frames:
-                    frames.append(frame)
+                first = frame if first is None else first
                 last = frame
-                if time.monotonic() - t0 > self.config["sample_seconds"] + self.config["timeout_seconds"]:
+                if time.monotonic() - t0 > limit:
                     break
-            frames.append(last)
-            n = len(stamps)
-            fps = (n - 1) / (stamps[-1] - stamps[0]) if n > 1 and stamps[-1] > stamps[0] else 0.0
-            return Grab(frames, gap_s=stamps[-1] - stamps[0] if n > 1 else 0.0, fps=fps)
+            fps, _ = live_rate(stamps)
+            return Grab([first, last], gap_s=stamps[-1] - stamps[0], fps=fps)
         finally:
             cap.release()
-
 
     def close(self) -> None:
         pass  # each grab opens and releases its own capture

@@ -583,10 +583,17 @@ class Agent:
 
     def _publish_state(self, outcome: Outcome) -> None:
         """A switch no command asked for (pulse end, schedule, failsafe): its new state is the news;
-        `reply` is one result per command, so there is none (a refusal is in the log)."""
+        `reply` is one result per command, so there is none; a relay that could not be switched is a
+        `relay_fault` event (once per fault), `relay_ok` when it switches again (edge/agent/switching.py)."""
         if outcome.state is not None:
             self.retained[outcome.device] = outcome.state
             self._changed.add(outcome.device)  # published at the end of this turn
+        if outcome.event is not None:
+            etype, fields = outcome.event
+            try:
+                DeviceContextImpl(self, outcome.device).event(etype, fields)
+            except Exception:  # storage full: the log line is all that is left (storage_full says why)
+                log.exception("could not emit %s of %s", etype, outcome.device)
 
     def _publish_json(self, topic: str, obj: dict[str, Any], retain: bool = False) -> None:
         self.session.publish(topic, payloads.dumps(obj), qos=1, retain=retain)

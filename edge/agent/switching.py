@@ -1,7 +1,12 @@
-"""Carrying out switch commands on relays: once per id, expiry, pulses, replies.
+"""Carrying out switch commands on relays: once per id, expiry, pulses, replies, relay faults.
 
 Runs on the agent's main thread only. Returns what to publish instead of
 publishing, so the rules here are testable without a broker.
+
+A relay the agent cannot drive on its own initiative (a pulse's end, a schedule, the failsafe, a local
+rule: nobody waits for a reply) is a fault: the outcome carries a ``relay_fault`` event, once per fault
+(a pulse end retried every turn does not repeat it), kept on disk so that the ``relay_ok`` event follows
+when the relay switches again (by any cause), also after a restart. A command's failure is its reply.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from drivers.base import Switch
@@ -22,11 +27,16 @@ from edge.store.db import Database
 log = throttled(logging.getLogger(__name__))
 
 
+RELAY_FAULT, RELAY_OK = "relay_fault", "relay_ok"
+FAULT_KEY = "relay_fault"  # the open fault of a relay, in the agent's database (scope: the device)
+
+
 @dataclass(frozen=True)
 class Outcome:
     device: str
     reply: dict[str, Any]
     state: dict[str, Any] | None  # new retained state, if it changed
+    event: tuple[str, dict[str, Any]] | None = None  # relay_fault / relay_ok to emit on the device
 
 
 class Switching:
@@ -42,6 +52,8 @@ class Switching:
         # stretch or cut a pulse
         self.pulses: dict[str, float] = {}
         self.pulse_causes: dict[str, str] = {}  # the end of a pulse keeps the cause of its start
+        # device -> its open fault {"since", "error", "action", "cause", "attempts"} (see the module doc)
+        self.faults: dict[str, dict[str, Any]] = {}
         self.counters = {
             "commands_ok": 0,
             "commands_refused": 0,
@@ -50,9 +62,12 @@ class Switching:
         }
 
     def boot(self) -> dict[str, dict[str, Any]]:
-        """Record each relay's start-up state (cause boot)."""
+        """Record each relay's start-up state (cause boot); take up the faults still open."""
         for dev_id, sw in self.switches.items():
             self._set_state(dev_id, sw.is_on(), "boot", persist=True)
+            fault = self.db.get(dev_id, FAULT_KEY)
+            if isinstance(fault, dict):
+                self.faults[dev_id] = fault
         return dict(self.states)
 
     def execute(self, device: str, cmd: Command, cause: str = "command") -> Outcome:
@@ -88,7 +103,10 @@ class Switching:
                 on = not sw.is_on()
             except Exception as exc:
                 log.exception("reading %s failed", device)
-                return self._refuse(device, cmd, f"{payloads.RELAY_NOT_READ}: {exc}", now, record=False)
+                out = self._refuse(device, cmd, f"{payloads.RELAY_NOT_READ}: {exc}", now, record=False)
+                if cause == "rule":
+                    out = replace(out, event=self._fault(device, "toggle", cause, exc, now))
+                return out
         else:
             on = cmd.action != "off"
         return self.switch(
@@ -102,6 +120,7 @@ class Switching:
         cause: str,
         cmd: Command | None = None,
         pulse_seconds: float | None = None,
+        pulse_end: bool = False,
     ) -> Outcome:
         """Record the result (and the command's reply) in one transaction, then drive the relay.
 
@@ -140,16 +159,56 @@ class Switching:
         except Exception as exc:  # a pin that cannot be driven is an answer, not a crash
             log.exception("switching %s failed", device)
             self._undo(device, cmd if recorded else None)
-            return self._refuse(device, cmd, f"{payloads.RELAY_NOT_SWITCHED}: {exc}", now, record=False)
+            out = self._refuse(device, cmd, f"{payloads.RELAY_NOT_SWITCHED}: {exc}", now, record=False)
+            if cmd is None or cause == "rule":  # the agent's own initiative: nobody reads a reply
+                action = "pulse" if pulse_seconds else ("on" if on else "off")
+                out = replace(out, event=self._fault(device, action, "pulse_end" if pulse_end else cause,
+                                                     exc, now))
+            return out
         if pulse_seconds:
             self.pulses[device] = time.monotonic() + pulse_seconds
             self.pulse_causes[device] = cause
         else:
             self.pulses.pop(device, None)
+            self.pulse_causes.pop(device, None)
         self.states[device] = state
         if cmd is not None:
             self.counters["commands_ok"] += 1
-        return Outcome(device, reply, state)
+        back = self._recovered(device, "pulse_end" if pulse_end else cause, now)
+        return Outcome(device, reply, state, back)
+
+    def _fault(self, device: str, action: str, cause: str, exc: Exception, now: int
+               ) -> tuple[str, dict[str, Any]] | None:
+        """The ``relay_fault`` event of a new fault; None while the relay's fault is already told."""
+        fault = self.faults.get(device)
+        if fault is not None:
+            fault["attempts"] = int(fault.get("attempts", 1)) + 1  # in memory: a retry is not news
+            return None
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        fault = {"since": now, "error": error, "action": action, "cause": cause, "attempts": 1}
+        self.faults[device] = fault
+        self._keep_fault(device, fault)
+        log.error("relay %s is faulty: %s %s could not switch it (%s)", device, cause, action, error)
+        return RELAY_FAULT, {"error": error, "action": action, "cause": cause}
+
+    def _recovered(self, device: str, cause: str, now: int) -> tuple[str, dict[str, Any]] | None:
+        """The ``relay_ok`` event when a faulty relay switched again."""
+        fault = self.faults.pop(device, None)
+        if fault is None:
+            return None
+        self._keep_fault(device, None)
+        seconds = max(0.0, (now - int(fault.get("since", now))) / 1000)
+        log.warning("relay %s switches again (%s), %.0f s after its fault: %s", device, cause, seconds,
+                    fault.get("error"))
+        return RELAY_OK, {"cause": cause, "previous": fault.get("error"), "fault_seconds": round(seconds, 1),
+                          "attempts": fault.get("attempts", 1)}
+
+    def _keep_fault(self, device: str, fault: dict[str, Any] | None) -> None:
+        try:
+            self.db.put(device, FAULT_KEY, fault)
+        except Exception as exc:  # a full disk: the fault is still told now, a restart forgets it
+            self.counters["storage_errors"] += 1
+            log.error("could not store the fault state of %s (%s)", device, exc)
 
     def _undo(self, device: str, cmd: Command | None) -> None:
         """Take back what was written ahead of a switch that did not happen."""
@@ -170,7 +229,8 @@ class Switching:
     def due_pulse_ends(self) -> list[Outcome]:
         now = time.monotonic()
         ended = [d for d, end in self.pulses.items() if end <= now]
-        return [self.switch(d, False, self.pulse_causes.pop(d, "command")) for d in ended]
+        # a pulse end that fails stays due (tried again next turn), with the cause of the pulse's start
+        return [self.switch(d, False, self.pulse_causes.get(d, "command"), pulse_end=True) for d in ended]
 
     def _refuse(self, device: str, cmd: Command | None, error: str, now: int, record: bool = True) -> Outcome:
         self.counters["commands_refused"] += 1

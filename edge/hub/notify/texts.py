@@ -135,6 +135,15 @@ def fmt(value: Any, decimals: int | None, language: str) -> str:
     return str(value)[:200]
 
 
+def relay_fault_text(fields: dict[str, Any], lang: str) -> str:
+    """A ``relay_fault`` event in words: who could not switch the relay how, and the error."""
+    cause, action = str(fields.get("cause")), str(fields.get("action"))
+    return text("upkeep.relay.fault", lang,
+                cause=text(f"relay.cause.{cause}", lang) if has(f"relay.cause.{cause}") else cause,
+                action=text(f"notify.action.{action}", lang) if has(f"notify.action.{action}") else action,
+                error=str(fields.get("error") or "-")[:200])
+
+
 def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
     """The one-line text of an alert, e.g. 【发热预警】东门 07:42 体温 38.1°C（阈值 37.3°C），请立即复测."""
     key = text_key(alert)
@@ -144,6 +153,8 @@ def headline(alert: Alert, language: str, tz: tzinfo | None) -> str:
         values["minutes"] = f"{f['offline_seconds'] / 60:.0f}"
     if key == "notify.maintenance_due" and not f.get("detail"):
         values["detail"] = text("notify.maintenance_default", language)
+    if key == "notify.relay_fault":  # the agent's codes (cause, action) in words
+        values["detail"] = relay_fault_text(f, language)
     if key == "notify.camera_fault" and isinstance(f.get("reasons"), list):  # patrol codes in words
         values["reason"] = text("upkeep.sep", language).join(
             text(f"patrol.reason.{r}", language) if has(f"patrol.reason.{r}") else str(r)

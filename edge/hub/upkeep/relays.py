@@ -11,6 +11,10 @@ Refusals that say nothing about the relay (expired, a pulse over the limit, the 
 its disk full) and commands the hub could not send (no broker) are not judged at all, nor timeouts of a
 node the hub knows is offline (its ``node_offline`` alert tells that story). ``Upkeep.on_command`` counts
 the failures in a row per relay and opens one repair request when they reach ``relay_failures``.
+
+An agent that cannot switch a relay on its own initiative (schedule, failsafe, pulse end, local rule) says
+so itself with a ``relay_fault`` event (edge/agent/switching.py), in words by
+edge.hub.notify.texts.relay_fault_text.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from typing import Any
 
 from edge.hub.journal import Journal, LifecycleError
 from edge.hub.model import Alert
+from edge.hub.notify.texts import relay_fault_text
 from edge.hub.upkeep import store
 from edge.hub.upkeep.plans import (
     Baseline,
@@ -39,8 +40,11 @@ Planner = Callable[[Alert], list[Any]]
 # Device faults that can open a repair request: the event that starts one -> the event that clears it.
 FAULTS = {"meter_offline": "meter_online", "camera_offline": "camera_online", "camera_fault": "camera_ok"}
 CLEARS = {v: k for k, v in FAULTS.items()}
-# A relay not answering has no event of its own: the hub sees its switch commands fail (``on_command``).
+# A relay not switching: the hub sees its switch commands fail (``on_command``, relay_failures in a row),
+# or its agent tells that it could not switch it on its own initiative (event ``relay_fault``, sent once
+# per fault: it opens the request at once) until ``relay_ok``. One request per relay either way.
 RELAY_FAULT = "relay_unanswered"
+AGENT_RELAY_EVENTS = ("relay_fault", "relay_ok")
 
 
 def now_ms() -> int:
@@ -173,6 +177,23 @@ class Upkeep:
                            str(detail or "")[:300]))
         elif alert.type in CLEARS:
             self._cleared(alert.site, alert.node, alert.device, CLEARS[alert.type], alert.ts_ms)
+        elif alert.type in AGENT_RELAY_EVENTS:
+            self._agent_relay(alert)
+
+    def _agent_relay(self, alert: Alert) -> None:
+        """An agent's ``relay_fault`` opens the relay's request (at the next check), ``relay_ok`` clears it
+        as an answered command does."""
+        key = (alert.site, alert.node, alert.device)
+        if alert.type == "relay_ok":
+            with self.journal.db.transaction() as c:
+                c.execute("DELETE FROM relay_checks WHERE site=? AND node=? AND device=?", key)
+            self._cleared(*key, RELAY_FAULT, alert.ts_ms)
+            return
+        detail = relay_fault_text(alert.fields, self.lang)
+        with self.journal.db.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO repair_pending VALUES(?,?,?,?,?,?,?)",
+                      (*key, RELAY_FAULT, alert.ts_ms, alert.place, detail[:300]))
+        log.warning("relay %s/%s/%s could not be switched by its agent: %s", *key, detail)
 
     def on_command(self, site: str, node: str, device: str, place: str, failed: bool, detail: str,
                    now: int | None = None) -> None:

@@ -212,3 +212,53 @@ def test_rtsp_over_tcp_against_a_server_that_refuses_udp(tmp_path: Path) -> None
         assert os.environ.get(OPTIONS_ENV) == before  # the process-wide variable is put back
     finally:
         server.stop()
+
+
+def test_a_camera_that_falls_behind_is_flagged_too_slow_over_tcp_and_udp(tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """Both streams announce 10 fps; one camera delivers 4 pictures a second. The frame rate is counted at
+    the camera's pace, also when FFmpeg buffered a burst of frames while the stream opened."""
+    import threading
+
+    from drivers.surveillance import rtsp
+    from edge.patrol.checks import Settings, evaluate
+    from edge.processors.patrol import look
+    from simulators.cameras import GstRtspServer, gst_rtsp_available, write_frames
+
+    why = gst_rtsp_available()
+    if why:
+        pytest.skip(f"no GStreamer RTSP server here: {why}")
+    cam = SimCamera(33)
+    cam.hour = 10.0
+    folder = write_frames(cam, str(tmp_path / "pics"), count=30)
+    server = GstRtspServer({"normal": folder, "slow": folder}, fps=10, tcp_only=False, rates={"slow": 4})
+    conf = {"user": "", "password": "", "password_file": None, "timeout_seconds": 5, "sample_seconds": 0.6,
+            "grab_gap_seconds": 0.3}
+    settings = Settings(width=640, height=360, min_fps=6)
+
+    def visit_both(transport: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        def one(mount: str) -> None:
+            v = look(rtsp.StreamGrabber({**conf, "url": server.url(mount), "transport": transport}))
+            found[mount] = evaluate(v, settings, None)
+
+        threads = [threading.Thread(target=one, args=(m,)) for m in ("normal", "slow")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return found
+
+    try:
+        for transport in ("tcp", "udp"):
+            r = visit_both(transport)
+            assert r["slow"].reasons == ("fps",) and 2.5 <= r["slow"].metrics["fps"] < 6, transport
+            assert r["normal"].reasons == () and 7 <= r["normal"].metrics["fps"] <= 13, transport
+        # FFmpeg's probing as it was (frames buffered at open, handed out at once): still the camera's pace
+        monkeypatch.setattr(rtsp, "PROBE", "fpsprobesize;4")
+        r = visit_both("tcp")
+        assert r["slow"].reasons == ("fps",) and r["slow"].metrics["fps"] < 6
+        assert r["normal"].reasons == () and r["normal"].metrics["fps"] <= 13
+    finally:
+        server.stop()

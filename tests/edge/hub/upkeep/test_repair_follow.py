@@ -23,9 +23,10 @@ NOW = lambda: int(time.time() * 1000)  # noqa: E731
 RULES = [{"events": ["repair_request", "repair_update"], "channels": ["logistics"]}]
 
 
-def _hub(broker: Mosquitto, tmp_path: Path, robots, **upkeep: Any) -> tuple[RunningHub, Path]:
+def _hub(broker: Mosquitto, tmp_path: Path, robots, rules: list | None = None,
+         **upkeep: Any) -> tuple[RunningHub, Path]:
     channel = {"id": "logistics", "type": "webhook", "url": robots.webhook_url()}
-    raw = hub_raw_config(broker, tmp_path, language="zh-CN", channels=[channel], rules=RULES,
+    raw = hub_raw_config(broker, tmp_path, language="zh-CN", channels=[channel], rules=rules or RULES,
                          upkeep={"check_seconds": 0.1, **upkeep})
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))
@@ -99,6 +100,51 @@ def test_a_relay_not_answering_opens_one_request_that_closes_when_it_answers(
         alert = rh.journal.alerts(types="repair_request")[0]
         assert alert.state == "closed"  # the request's own alert is done: no escalation
         agent.stop()
+    finally:
+        rh.stop()
+
+
+def test_a_relay_its_agent_cannot_switch_opens_a_request_that_follows_it_back(
+        broker: Mosquitto, tmp_path: Path, run_agent, pin_factory, robots, mqtt_probe) -> None:
+    """No command waits for the end of a pulse: the agent tells the fault itself (once, although it
+    retries the end every turn), the hub opens the request at once and closes it when the relay is back."""
+    rules = [*RULES, {"events": ["relay_fault", "relay_ok"], "channels": ["logistics"]}]
+    rh, _ = _hub(broker, tmp_path, robots, rules=rules)
+    try:
+        agent = run_agent([{"id": "uv-lamp", "kind": "relay", "driver": "gpio", "pin": 17,
+                            "name": "三楼紫外灯"}], node="relays")
+        wait_for(lambda: any(d["id"] == "uv-lamp" for n in rh.hub.nodes() for d in n["devices"]), 15,
+                 "the agent's info at the hub")
+        probe = mqtt_probe([f"{agent.base}/uv-lamp/event"])
+        pin = pin_factory.pin(17)
+        assert rh.hub.command(SITE, "relays", "uv-lamp", "pulse", seconds=1.0)["ok"] and pin.state
+
+        def broken(value: Any) -> None:
+            raise OSError("GPIO17 does not drive (simulated broken relay board)")
+
+        pin._set_state = broken  # the board breaks during the pulse: its end cannot switch the lamp off
+        req = wait_for(lambda: service.repairs(rh.journal, state="open"), 10, "a request for the relay")[0]
+        assert req["fault"] == "relay_unanswered" and req["device"] == "uv-lamp" and req["by"] == "系统自动"
+        assert "短时启动结束时未能关闭" in req["description"] and "does not drive" in req["description"]
+        said = wait_for(lambda: _said(robots, "继电器故障", "三楼紫外灯"), 10, "the fault told")
+        assert "短时启动结束时未能关闭：OSError: GPIO17 does not drive" in said[0]
+        time.sleep(0.5)  # the agent tries the pulse's end again every turn: still one event, one request
+        faults = [m for m in probe.json_on(f"{agent.base}/uv-lamp/event") if m["type"] == "relay_fault"]
+        assert len(faults) == 1 and faults[0]["cause"] == "pulse_end" and faults[0]["action"] == "off"
+        assert len(service.repairs(rh.journal)) == 1 and pin.state  # the lamp is still on
+        alert = rh.journal.alerts(types="relay_fault")[0]
+        assert render(alert, "en", TZ).headline == (
+            f"[Relay fault] 三楼紫外灯 {_hm(alert.ts_ms)} the end of a pulse could not switch off the relay: "
+            "OSError: GPIO17 does not drive (simulated broken relay board); please have it checked")
+
+        del pin._set_state  # mended: the next try switches it off, the agent says so
+        ok = probe.wait_json(f"{agent.base}/uv-lamp/event", lambda m: m["type"] == "relay_ok")
+        assert ok["cause"] == "pulse_end" and "does not drive" in ok["previous"] and not pin.state
+        r = wait_for(lambda: service.repairs(rh.journal, state="recovered"), 10, "the request recovered")[0]
+        assert r["id"] == req["id"] and r["recovered_ms"] == ok["ts"]
+        wait_for(lambda: _said(robots, "报修进度", "自动恢复", "已自动关闭"), 10, "the recovery told")
+        wait_for(lambda: _said(robots, "继电器恢复", "已恢复正常开关"), 10, "relay_ok told")
+        assert rh.journal.alerts(types="relay_ok")[0].state == "closed"  # news, nothing to follow up
     finally:
         rh.stop()
 
