@@ -27,44 +27,6 @@ CATALOG: dict[tuple[str, str], str] = {
 # Kinds that take switch commands (on, off, pulse): the targets of the agent's rules.
 SWITCH_KINDS = frozenset({"relay"})
 
-# The events each kind emits and the fields they carry (docs/mqtt.md, docs/meters.md, docs/screening.md).
-# Agent rules are checked against this when the config loads, so a misspelt event or field is an error
-# with its place, not a rule that never fires. A driver that adds an event adds it here.
-_SCREENING = ("track", "temp_c", "threshold_c", "uncertainty_c", "frames", "blackbody", "snapshot_png")
-_METER = {
-    "meter_offline": ("failures", "last_error", "detail"),
-    "meter_online": ("offline_seconds",),
-    "counter_reset": ("counter", "previous", "current"),
-}
-EVENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "relay": {},
-    "thermal_camera": {
-        "fever": _SCREENING,
-        "recheck": (*_SCREENING, "reason", "site"),
-        "camera_offline": ("error",),
-        "camera_online": (),
-        # edge/screening/payloads.py: nobody passes unseen; the screening says when it cannot screen
-        "unscreened": ("track", "reason", "frames", "seen", "width_px", "snapshot_png"),
-        "screening_ready": (),
-        "screening_degraded": ("reason", "reasons", "detail"),
-        "screening_blind": ("reason", "reasons", "detail", "seconds", "face_frames"),
-        "calibration_drift": ("mean_c", "band_low_c", "band_high_c", "samples"),
-    },
-    "electricity_meter": {
-        "after_hours_load": ("power_w", "baseload_w", "threshold_w", "excess_w", "minutes", "since"),
-        **_METER,
-    },
-    "water_meter": {
-        "leak": ("reason", "flow_lpm", "limit_lpm", "minutes", "hours", "min_hour_litres", "min_flow_lpm",
-                 "min_night_flow_lpm", "baseline_lpm", "mad_lpm", "threshold_lpm", "nights"),
-        **_METER,
-    },
-    "surveillance": {  # the patrol (edge/processors/patrol.py, docs/upkeep.md)
-        "camera_fault": ("reasons", "reason", "detail", "metrics", "snapshot_png"),
-        "camera_ok": ("previous", "after_seconds"),
-    },
-}
-
 
 def kinds() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}

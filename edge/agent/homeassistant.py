@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.mqtt import payloads
 from edge.mqtt.discovery import (
-    EVENT_TYPES,
+    AVAILABILITY_KINDS,
     availability_for_event,
     availability_topic,
     discovery_configs,
@@ -74,7 +74,7 @@ class HomeAssistantLink:
         if current != sorted(announced):
             self.agent.db.put(SCOPE, "announced", current)
         for dev in devices:
-            if dev["kind"] in EVENT_TYPES:
+            if dev["kind"] in AVAILABILITY_KINDS:
                 out.append(RetainedPublish(availability_topic(topics, dev["id"]),
                                            self._device_availability(dev["id"]).encode()))
         with self._lock:

@@ -28,6 +28,7 @@ from typing import Any
 from drivers import catalog
 from edge.config.common import ID
 from edge.config.schema import MISSING, Enum, Field, Float, Obj, Spec, Str, _show
+from edge.mqtt.events import EVENTS
 
 OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 NUMERIC_OPERATORS = (">=", "<=", ">", "<")
@@ -201,7 +202,7 @@ def _check_when(when: dict, path: str, by_id: dict[str, dict], errors: list[str]
     else:
         kinds = sorted({str(d.get("kind")) for d in by_id.values()})
         none = f"no device on this node emits {event!r} events"
-    tables = [catalog.EVENTS[k] for k in kinds if k in catalog.EVENTS]
+    tables = [EVENTS[k] for k in kinds if k in EVENTS]
     if len(tables) < len(kinds):
         return  # a kind we know nothing about: anything may come from it
     fields = {f for t in tables if event in t for f in t[event]}

@@ -10,7 +10,8 @@ on its side. The entity descriptions are data (``SENSORS``, ``EVENT_TYPES``), no
 Meters and cameras also get their own availability: an entity is available only while the node is
 ``online`` on ``{base}/status`` AND the device is ``online`` on ``{base}/{device}/availability``
 (``availability_mode: all``), which the agent drives from ``meter_offline``/``meter_online`` and
-``camera_offline``/``camera_online``. Each meter and camera has an ``event`` entity (``fever``,
+``camera_offline``/``camera_online``. Each device with events (edge/mqtt/events.py; a relay: ``relay_fault``,
+``relay_ok``, ``rule_action``) has an ``event`` entity (``fever``,
 ``recheck``, ``leak``, ... as event types; attributes are the event's fields without the snapshot),
 and each camera an ``image`` entity showing the latest fever snapshot (``{base}/{device}/snapshot``,
 base64 PNG, retained). ``removed`` lists the configs announced before that are gone now: the agent
@@ -22,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edge.mqtt.events import EVENTS
 from edge.mqtt.topics import Topics
 
 # value name -> (device_class, unit, state_class)
@@ -44,16 +46,18 @@ TELEMETRY_SENSORS: dict[str, tuple[str, str | None, str | None]] = {  # value ->
     "max_temp_c": ("max temperature", "temperature", "°C"),
 }
 KIND_TELEMETRY_SENSORS: dict[str, tuple[str, ...]] = {"thermal_camera": ("screened", "fevers", "max_temp_c")}
-# every event type a device of this kind sends on {base}/{device}/event (HA refuses types not listed)
+# every event type a device of this kind sends on {base}/{device}/event (HA refuses types not listed):
+# the contract's table, and a relay's `rule_action` (a local rule switched it: docs/mqtt.md)
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
-    "electricity_meter": ("after_hours_load", "meter_offline", "meter_online", "counter_reset"),
-    "water_meter": ("leak", "meter_offline", "meter_online", "counter_reset"),
-    "thermal_camera": ("fever", "recheck", "camera_offline", "camera_online"),
+    kind: (*events, *(("rule_action",) if kind == "relay" else ()))
+    for kind, events in EVENTS.items() if events
 }
 AVAILABILITY_EVENTS: dict[str, str] = {
     "meter_offline": "offline", "meter_online": "online",
     "camera_offline": "offline", "camera_online": "online",
 }
+# kinds whose devices have an availability of their own (they emit the events above)
+AVAILABILITY_KINDS = frozenset(k for k, types in EVENT_TYPES.items() if set(types) & set(AVAILABILITY_EVENTS))
 # the event's own fields become the HA event's attributes; the snapshot (tens of kB) stays out
 EVENT_TEMPLATE = (
     "{{ dict(value_json.items() | rejectattr(0, 'in', ['type', 'snapshot_png']) | list, "
@@ -96,7 +100,7 @@ def discovery_configs(
         dev_id, kind = dev["id"], dev["kind"]
         name = dev.get("name") or dev_id
         state = topics.device(dev_id, "state")
-        if kind in EVENT_TYPES:  # node AND device available (see the module's doc)
+        if kind in AVAILABILITY_KINDS:  # node AND device available (see the module's doc)
             base = {k: v for k, v in common.items() if not k.startswith(("availability_topic", "payload_"))}
             common_dev = {
                 **base,

@@ -13,7 +13,7 @@ from edge.screening.crowd import CalibrationDrift
 from edge.screening.health import HealthChange, ScreeningBlind
 from edge.screening.tracking import Unscreened
 
-# event type -> its fields (drivers/catalog.py EVENTS lists the same)
+# event type -> its fields (edge/mqtt/events.py lists the same)
 FIELDS: dict[str, tuple[str, ...]] = {
     "unscreened": ("track", "reason", "frames", "seen", "width_px", "snapshot_png"),
     "screening_ready": (),

@@ -16,7 +16,8 @@ from tests.architecture.imports import graph, matches
 
 KERNEL = (
     "edge.config", "edge.heartbeat", "edge.sdnotify", "edge.i18n",
-    "edge.mqtt.topics", "edge.mqtt.payloads", "edge.mqtt.connect_errors", "edge.store", "drivers.base",
+    "edge.mqtt.topics", "edge.mqtt.payloads", "edge.mqtt.events", "edge.mqtt.connect_errors", "edge.store",
+    "drivers.base",
     "edge.agent.throttle",  # a logging filter
 )
 PACKAGE_INITS = ("edge", "edge.mqtt", "drivers")  # their __init__ only: docstrings, version

@@ -14,10 +14,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from drivers import catalog
 from drivers.base import Resources
 from edge.agent.app import Agent, DeviceContextImpl
 from edge.agent.rules import command_id
+from edge.mqtt.events import EVENTS
 from edge.mqtt.payloads import Command
 from tests.conftest import agent_config, wait_for
 from tests.drivers.thermal.test_camera_agent import small_scene
@@ -74,7 +74,7 @@ def test_a_fever_at_the_gate_pulses_the_buzzer_once_for_its_seconds(run_agent, m
     ])
     base = ra.base
     fever = probe.wait_json(f"{base}/gate-cam/event", lambda e: e["type"] == "fever", timeout=30)
-    assert set(fever) - {"ts", "seq", "type"} <= set(catalog.EVENTS["thermal_camera"]["fever"])
+    assert set(fever) - {"ts", "seq", "type"} <= set(EVENTS["thermal_camera"]["fever"])
     action = probe.wait_json(f"{base}/gate-buzzer/event", lambda e: e["type"] == "rule_action", timeout=10)
     assert {k: action[k] for k in ("rule", "rule_name", "trigger_device", "trigger_event", "trigger_seq",
                                    "trigger_ts", "action", "seconds", "ok")} == {
@@ -100,7 +100,7 @@ def test_a_burst_pipe_closes_the_valve(run_agent, mqtt_probe, pin_factory):
     base = ra.base
     leak = probe.wait_json(f"{base}/water-main/event", lambda e: e["type"] == "leak", timeout=20)
     assert leak["reason"] == "burst"
-    assert set(leak) - {"ts", "seq", "type"} <= set(catalog.EVENTS["water_meter"]["leak"])
+    assert set(leak) - {"ts", "seq", "type"} <= set(EVENTS["water_meter"]["leak"])
     action = probe.wait_json(f"{base}/water-valve/event", lambda e: e["type"] == "rule_action")
     assert action["rule"] == 1 and action["rule_name"] == "burst-closes-valve" and action["ok"] is True
     assert action["trigger_seq"] == leak["seq"] and action["action"] == "off" and "seconds" not in action

@@ -116,8 +116,8 @@ rules:
 """)
     assert errs == ["rules[0].when.event: no device on this node emits 'after_hours_load' events (known: "
                     "calibration_drift, camera_offline, camera_online, counter_reset, fever, leak, "
-                    "meter_offline, meter_online, recheck, screening_blind, screening_degraded, "
-                    "screening_ready, unscreened)"]
+                    "meter_offline, meter_online, recheck, relay_fault, relay_ok, screening_blind, "
+                    "screening_degraded, screening_ready, unscreened)"]
 
 
 def check_config(f: Path) -> subprocess.CompletedProcess:

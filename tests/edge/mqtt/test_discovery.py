@@ -12,12 +12,13 @@ T = Topics("campus", "mh-primary", "classroom-301")
 
 
 def test_relay_becomes_a_switch_that_sends_plain_on_off() -> None:
-    [dc] = discovery_configs(
+    dc, events = discovery_configs(
         "homeassistant",
         T,
         "0.1.0",
         [{"id": "ac-301", "kind": "relay", "driver": "gpio", "name": "Air conditioner"}],
     )
+    assert events.topic == "homeassistant/event/classroom-301/ac-301_events/config"
     assert dc.topic == "homeassistant/switch/classroom-301/ac-301/config"
     p = dc.payload
     assert p["command_topic"] == "campus/mh-primary/classroom-301/ac-301/set"

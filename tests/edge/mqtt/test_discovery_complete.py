@@ -9,6 +9,7 @@ import time
 import jinja2.sandbox
 
 from edge.mqtt.discovery import EVENT_TEMPLATE, discovery_configs, removed
+from edge.mqtt.events import EVENTS
 from edge.mqtt.topics import Topics
 from tests.conftest import RunningAgent, agent_config, wait_for
 
@@ -35,7 +36,10 @@ def test_camera_gets_event_image_and_count_sensors():
     c = by_topic()
     ev = c["homeassistant/event/gate/gate-cam_events/config"]
     assert ev["state_topic"] == "campus/mh-primary/gate/gate-cam/event"
-    assert ev["event_types"] == ["fever", "recheck", "camera_offline", "camera_online"]
+    assert ev["event_types"][:4] == ["fever", "recheck", "camera_offline", "camera_online"]
+    # the screening's own reports too: Home Assistant refuses an event whose type is not listed
+    reports = {"unscreened", "screening_degraded", "screening_blind", "calibration_drift"}
+    assert reports <= set(ev["event_types"])
     img = c["homeassistant/image/gate/gate-cam_fever_snapshot/config"]
     assert img["image_topic"] == "campus/mh-primary/gate/gate-cam/snapshot"
     assert (img["image_encoding"], img["content_type"]) == ("b64", "image/png")
@@ -49,6 +53,17 @@ def test_camera_gets_event_image_and_count_sensors():
     assert "homeassistant/sensor/gate/gate-cam_fevers/config" in c
     leak = c["homeassistant/event/gate/water-main_events/config"]
     assert "leak" in leak["event_types"] and "meter_offline" in leak["event_types"]
+
+
+def test_every_event_a_device_emits_is_a_type_of_its_event_entity():
+    c = by_topic()
+    for dev in DEVICES:
+        listed = set(c[f"homeassistant/event/gate/{dev['id']}_events/config"]["event_types"])
+        assert set(EVENTS[dev["kind"]]) <= listed, dev["kind"]
+    relay = c["homeassistant/event/gate/ac_events/config"]
+    assert relay["event_types"] == ["relay_fault", "relay_ok", "rule_action"]
+    # a relay has no availability of its own
+    assert relay["availability_topic"] == "campus/mh-primary/gate/status"
 
 
 def test_event_template_gives_home_assistant_the_type_and_fields_without_the_snapshot():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from drivers.catalog import EVENTS
 from edge.hub.model import Alert
 from edge.hub.notify.texts import headline, render
 from edge.i18n import has
+from edge.mqtt.events import EVENTS
 from edge.screening.payloads import FIELDS
 from tests.edge.hub.notify.support import TZ, ts
 
