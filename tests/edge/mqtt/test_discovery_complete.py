@@ -122,7 +122,8 @@ def test_a_device_removed_from_the_config_disappears_from_home_assistant(broker,
         left = _retained(mqtt_probe, "homeassistant/#")
         assert "homeassistant/switch/node-1/ac/config" in left
         announced = ra.agent.db.get("homeassistant", "announced")
-        assert announced == ["homeassistant/event/node-1/ac_events/config", "homeassistant/switch/node-1/ac/config"]
+        assert announced == ["homeassistant/event/node-1/ac_events/config",
+                             "homeassistant/switch/node-1/ac/config"]
     finally:
         ra.stop()
 
