@@ -75,6 +75,25 @@ def timed(fn, items: list) -> tuple[float, float, list]:
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
+def against_bare(visit, bare, n: int, reps: int) -> tuple[float, float, float, float, dict, int]:
+    """``reps`` patrol rounds, each followed by a bare grab of the same cameras: the medians of wall and CPU
+    time of each, the faults the patrol named (reason -> count) and how many bare grabs failed."""
+    pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
+    for _ in range(reps):
+        t, c, out = timed(visit, list(range(n)))
+        pt.append(t)
+        pc.append(c)
+        for o in out:
+            if o:
+                flagged[o] = flagged.get(o, 0) + 1
+        t, c, bare_out = timed(bare, list(range(n)))
+        bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
+        bt.append(t)
+        bc.append(c)
+    mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
+    return mt, mc, b_t, b_c, flagged, bare_failed
+
+
 def rounds(n: int, seed: int, reps: int) -> None:
     proc, bases = serve(n, seed)
     try:
@@ -189,19 +208,7 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
             cap.release()
             return () if ok else ("x",)
 
-        pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
-        for _ in range(reps):
-            t, c, out = timed(visit, list(range(n)))
-            pt.append(t)
-            pc.append(c)
-            for o in out:
-                if o:
-                    flagged[o] = flagged.get(o, 0) + 1
-            t, c, bare_out = timed(bare, list(range(n)))
-            bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
-            bt.append(t)
-            bc.append(c)
-        mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
+        mt, mc, b_t, b_c, flagged, bare_failed = against_bare(visit, bare, n, reps)
         print(f"  rtsp     patrol round {mt:6.2f} s wall, {mc:6.2f} s CPU ({mc / n * 1000:5.1f} ms/camera) | "
               f"bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU | ratio wall {mt / b_t:4.1f}x, "
               f"CPU {mc / max(b_c, 1e-9):4.1f}x ({n} cameras over RTSP/UDP)")
@@ -258,19 +265,7 @@ def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
             def bare_default(i: int) -> tuple[str, ...]:  # FFmpeg's probing: 20 frames to guess the rate
                 return bare(i, "rtsp_transport;tcp")
 
-            pt, pc, bt, bc, flagged, bare_failed = [], [], [], [], {}, 0
-            for _ in range(reps):
-                t, c, out = timed(visit, list(range(n)))
-                pt.append(t)
-                pc.append(c)
-                for o in out:
-                    if o:
-                        flagged[o] = flagged.get(o, 0) + 1
-                t, c, bare_out = timed(bare, list(range(n)))
-                bare_failed += sum(1 for o in bare_out if o)  # a failed open is no baseline
-                bt.append(t)
-                bc.append(c)
-            mt, mc, b_t, b_c = (statistics.median(x) for x in (pt, pc, bt, bc))
+            mt, mc, b_t, b_c, flagged, bare_failed = against_bare(visit, bare, n, reps)
             print(f"  rtsp/tcp patrol round {mt:6.2f} s wall, {mc:6.2f} s CPU "
                   f"({mc / n * 1000:5.1f} ms/camera) | bare OpenCV grab {b_t:6.2f} s wall, {b_c:5.2f} s CPU "
                   f"| ratio wall {mt / b_t:4.1f}x, CPU {mc / max(b_c, 1e-9):4.1f}x "

@@ -27,6 +27,7 @@ import math
 import os
 import re
 import socket
+import subprocess
 import threading
 import time
 from datetime import datetime
@@ -76,6 +77,16 @@ def daylight(hour: float) -> float:
     down = 1 / (1 + math.exp((hour - 18.5) * 3))
     return up * down
 
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    """Stop a server process: politely, then for good."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 class SimCamera:
     def __init__(self, seed: int = 0, width: int = 640, height: int = 360, noise: float = 2.0) -> None:
@@ -340,12 +351,7 @@ class RtspServer:
         return f"rtsp://127.0.0.1:{self.client_port}/{mount}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except Exception:
-                self.proc.kill()
+        _terminate(self.proc)
 
 
 GST_PYTHON = "/usr/bin/python3"  # Debian's: python3-gi and the GStreamer RTSP server's introspection data
@@ -408,12 +414,7 @@ class GstRtspServer:
         return f"rtsp://127.0.0.1:{self.port}/{mount}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except Exception:
-                self.proc.kill()
+        _terminate(self.proc)
         for f in (self.proc.stdin, self.proc.stdout):
             if f is not None:
                 f.close()

@@ -17,7 +17,8 @@ normalised Laplacian, coefficient of variation, ORB keypoints on equalised image
 - ``blurred``: the contrast-normalised variance of the Laplacian below ``blur_ratio`` of the camera's own
   baseline for its current mode (colour by day, grey infra-red by night; learned over its first good
   visits in that mode, then slowly updated; persisted by the driver);
-- ``covered``: almost no structure left (coefficient of variation below ``cover_ratio`` of the reference's);
+- ``covered``: almost no structure left (coefficient of variation below ``cover_ratio`` of the reference's),
+  or no detail left and the coarse layout no longer the reference's (a blur keeps the big shapes);
 - ``moved``: the reference view (taken at installation) no longer matches: too few ORB keypoint matches
   consistent with one homography, or the homography shifts the view by more than ``max_shift``.
 """
@@ -33,6 +34,7 @@ import numpy as np
 
 WIDTH = 320  # every check works on a downscaled grayscale copy: fast and noise-tolerant
 BASELINE_VISITS = 5  # good visits that set a camera's focus baseline before it judges blur
+COVER_LAYOUT = 0.5  # below: the view's big shapes are gone (covered), above: they are only blurred
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,18 @@ def variation(g: np.ndarray) -> float:
     """Coefficient of variation: how much structure there is, whatever the brightness."""
     m = float(g.mean())
     return float(g.std()) / (m + 8.0)
+
+
+def layout_similarity(ref: np.ndarray, g: np.ndarray) -> float:
+    """Correlation of the two views' coarse layout (32 x 18, smoothed): an out-of-focus lens keeps the
+    scene's big shapes (high), a hand or a bag over it hides them (low), day or night."""
+    def coarse(x: np.ndarray) -> np.ndarray:
+        c = cv2.resize(cv2.GaussianBlur(x.astype(np.float32), (0, 0), 3.0), (32, 18),
+                       interpolation=cv2.INTER_AREA)
+        c -= c.mean()
+        return c / (float(np.linalg.norm(c)) + 1e-6)
+
+    return float((coarse(ref) * coarse(g)).sum())
 
 
 def digest(g: np.ndarray) -> str:
@@ -260,7 +274,11 @@ def _structure_faults(s: Settings, scene: np.ndarray, var: float, sharp: float, 
     if not reasons and base:
         metrics["sharpness_ratio"] = round(sharp / base, 3)
         if n >= BASELINE_VISITS and sharp < s.blur_ratio * base:
-            reasons.append("blurred")
+            # no detail left: a blurred view keeps its big shapes, a covered one does not (a low-contrast
+            # scene's cover can keep more of the reference's variation than cover_ratio)
+            layout = layout_similarity(ref, scene) if ref is not None else 1.0
+            metrics["layout"] = round(layout, 3)
+            reasons.append("covered" if layout < COVER_LAYOUT else "blurred")
     if not reasons and ref is not None:
         inliers, shift = alignment(ref, scene)
         metrics.update(inliers=inliers, shift=round(shift, 3))

@@ -47,6 +47,20 @@ def test_each_fault_is_named_by_day_and_by_night(fault: str, reason: str, hour: 
     assert evaluate(_visit(cam, T + 2 * 10**6), S, mem).reasons == ()
 
 
+@pytest.mark.parametrize("hour", [2.5, 11.2])
+def test_a_low_contrast_view_covered_is_covered_not_blurred(hour: float) -> None:
+    """Camera 961482's scene has little contrast: a cover keeps half of its variation, more than
+    cover_ratio, and only the lost layout tells a cover from a lens out of focus."""
+    cam, mem = _learned(961482)
+    cam.hour = hour
+    results = {}
+    for fault, reason in (("covered", "covered"), ("blur", "blurred")):
+        cam.fault = fault
+        results[fault] = r = evaluate(_visit(cam, T + 10**6), S, mem)
+        assert r.reasons == (reason,), r.metrics
+    assert results["covered"].metrics["variation_ratio"] > S.cover_ratio  # the variation alone cannot tell
+
+
 def test_frozen_when_only_the_timestamp_overlay_stands_still() -> None:
     cam, mem = _learned(4)
     cam.hour = 10
