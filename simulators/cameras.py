@@ -387,10 +387,12 @@ class GstRtspServer:
     """A real RTSP server that plays over TCP: simulators/rtsp_gst.py (GStreamer's RTSP server library)
     under Debian's Python, on a free loopback port. ``mounts``: name -> folder of JPEG pictures (see
     ``write_frames``), looped at ``fps`` as RTP/JPEG. ``tcp_only`` refuses RTP over UDP (461). ``rates``:
-    mount -> pictures a second it really delivers (a camera that falls behind its announced ``fps``)."""
+    mount -> pictures a second it really delivers (a camera that falls behind its announced ``fps``).
+    ``user``/``password``: the server asks for them with digest authentication (401 otherwise)."""
 
     def __init__(self, mounts: dict[str, str], fps: int = 10, tcp_only: bool = True,
-                 size: tuple[int, int] = (640, 360), rates: dict[str, float] | None = None) -> None:
+                 size: tuple[int, int] = (640, 360), rates: dict[str, float] | None = None,
+                 user: str = "", password: str = "") -> None:
         import subprocess
 
         self.port = free_port()
@@ -398,10 +400,12 @@ class GstRtspServer:
         args = [GST_PYTHON, script, "--port", str(self.port), "--fps", str(fps), "--size",
                 f"{size[0]}x{size[1]}"]
         args += ["--tcp-only"] if tcp_only else []
+        args += ["--user", user] if user else []
         # stdin stays open: the server stops when it closes, so it never outlives its parent
         rates = rates or {}
         specs = [f"{k}:{rates[k]:g}={v}" if k in rates else f"{k}={v}" for k, v in mounts.items()]
-        self.proc = subprocess.Popen(args + specs, stdin=subprocess.PIPE,
+        env = {**os.environ, "RTSP_GST_PASSWORD": password}  # not on the command line
+        self.proc = subprocess.Popen(args + specs, stdin=subprocess.PIPE, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      start_new_session=True)
         assert self.proc.stdout is not None

@@ -12,7 +12,10 @@ the main loop pushes them into the mount's pipeline (``appsrc``), which paces th
 camera set up for 10 fps whose encoder falls behind (what the patrol's ``min_fps`` is for).
 Every picture is a key frame (JPEG), so a client's stream starts with the first packet it gets.
 ``--tcp-only`` refuses RTP over UDP, as a camera behind a firewall that only lets its RTSP port through:
-a client must ask for ``rtsp_transport=tcp``. Prints ``ready PORT`` when it listens; stops on SIGTERM or
+a client must ask for ``rtsp_transport=tcp``. ``--user``/``--password`` require digest authentication
+(what IP cameras such as Hikvision ask for): a client without them, or with a wrong password, gets 401.
+The password comes from the environment variable ``RTSP_GST_PASSWORD`` when ``--password`` is not given
+(it is then not visible in the process list). Prints ``ready PORT`` when it listens; stops on SIGTERM or
 when its stdin closes (so it never outlives the test that started it).
 
 Stdlib and gi only: this file is not imported by the package (it runs with the system's Python).
@@ -69,12 +72,27 @@ class Mount:
         GLib.timeout_add(max(1, round(1000 / self.fps)), push)
 
 
+ROLE = "user"
+
+
+def digest_auth(user: str, password: str) -> GstRtspServer.RTSPAuth:
+    """Digest only (no Basic), one account whose token carries the role the factories grant."""
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, ROLE)
+    auth.add_digest(user, password, token)
+    return auth
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--fps", type=int, default=10)
     ap.add_argument("--size", default="640x360", help="the pictures' WIDTHxHEIGHT")
     ap.add_argument("--tcp-only", action="store_true", help="refuse RTP over UDP")
+    ap.add_argument("--user", default="", help="require digest authentication as this user")
+    ap.add_argument("--password", default=None, help="its password (default: $RTSP_GST_PASSWORD)")
     ap.add_argument("mounts", nargs="+", help="NAME=FOLDER of JPEG pictures 000.jpg, 001.jpg, ...; "
                     "NAME:RATE=FOLDER delivers RATE pictures a second instead of --fps")
     args = ap.parse_args(argv)
@@ -83,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     mounts = server.get_mount_points()
+    if args.user:
+        server.set_auth(digest_auth(args.user, os.environ.get("RTSP_GST_PASSWORD", "")
+                                    if args.password is None else args.password))
     for spec in args.mounts:
         name, _, folder = spec.partition("=")
         name, _, rate = name.partition(":")
@@ -91,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         factory.set_launch(LAUNCH.format(fps=args.fps, width=width, height=height))
         factory.set_shared(True)  # one pipeline per mount, like a camera's one encoder
         factory.connect("media-configure", Mount(folder, float(rate or args.fps)).configure)
+        if args.user:  # only the authenticated role may see and build the mount
+            factory.add_role_from_structure(Gst.Structure.new_from_string(
+                f"{ROLE}, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"))
         if args.tcp_only:
             factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
         mounts.add_factory(f"/{name}", factory)

@@ -145,7 +145,9 @@ class StreamGrabber:
                                    [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
         try:
             if not cap.isOpened():
-                raise VisitError("offline", f"cannot open the stream {self.config['url']}")
+                # OpenCV says only "not opened": FFmpeg's "401 Unauthorized" goes to its log, not to us
+                hint = " (check user and password)" if self.config["user"] else ""
+                raise VisitError("offline", f"cannot open the stream {self.config['url']}{hint}")
             first: np.ndarray | None = None
             last: np.ndarray | None = None
             stamps: list[float] = []

@@ -214,6 +214,52 @@ def test_rtsp_over_tcp_against_a_server_that_refuses_udp(tmp_path: Path) -> None
         server.stop()
 
 
+def test_rtsp_credentials_against_a_server_with_digest_auth(tmp_path: Path, monkeypatch) -> None:
+    """A camera that asks for digest authentication (as Hikvision's do): the right password, from the
+    environment or from a file, even with URL-special characters, gets a clean visit; a wrong one is
+    offline with a detail that points at the credentials."""
+    import threading
+
+    from drivers.surveillance.rtsp import StreamGrabber
+    from edge.patrol.checks import Settings, evaluate
+    from edge.processors.patrol import look
+    from simulators.cameras import GstRtspServer, gst_rtsp_available, write_frames
+
+    why = gst_rtsp_available()
+    if why:
+        pytest.skip(f"no GStreamer RTSP server here: {why}")
+    cam = SimCamera(35)
+    cam.hour = 10.0
+    pw = "p@ss:w/rd"
+    server = GstRtspServer({"gate": write_frames(cam, str(tmp_path / "gate"), count=30)}, user="patrol",
+                           password=pw)
+    monkeypatch.setenv("CAM_PW", pw)
+    (tmp_path / "cam.pw").write_text(pw + "\n", encoding="utf-8")
+    conf = {"url": server.url("gate"), "user": "patrol", "password": "", "password_file": None,
+            "timeout_seconds": 5, "sample_seconds": 0.6, "grab_gap_seconds": 0.3, "transport": "tcp"}
+    ways = {"env": {"password": "${CAM_PW}"}, "file": {"password_file": str(tmp_path / "cam.pw")},
+            "wrong": {"password": "p@ss:w/rD"}}
+    try:
+        visits: dict[str, Any] = {}
+
+        def visit(way: str) -> None:
+            visits[way] = look(StreamGrabber({**conf, **ways[way]}))
+
+        threads = [threading.Thread(target=visit, args=(w,)) for w in ways]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for way in ("env", "file"):
+            r = evaluate(visits[way], Settings(width=640, height=360, min_fps=4), None)
+            assert r.reasons == () and r.metrics["width"] == 640, (way, visits[way].detail)
+        wrong = visits["wrong"]  # the server answers 401 Unauthorized
+        assert wrong.error == "offline" and "check user and password" in wrong.detail
+        assert pw not in wrong.detail and "p%40ss" not in wrong.detail  # no password in the event
+    finally:
+        server.stop()
+
+
 def test_a_camera_that_falls_behind_is_flagged_too_slow_over_tcp_and_udp(tmp_path: Path,
                                                                          monkeypatch) -> None:
     """Both streams announce 10 fps; one camera delivers 4 pictures a second. The frame rate is counted at
