@@ -56,11 +56,16 @@
   }
 
   // -- gate: alerts arrive as server-rendered cards ---------------------------------------------------
+  // Two refreshes can cross (the stream's catch-up and a live alert): an answer older than one already
+  // shown is dropped, or a slow early answer would put the counters back to before the alert.
+  var countersAsked = 0, countersShown = 0;
   function refreshCounters() {
+    var mine = ++countersAsked;
     fetch("/api/gate", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        if (!data) { return; }
+        if (!data || mine < countersShown) { return; }
+        countersShown = mine;
         Object.keys(data.counters).forEach(function (k) {
           var el = document.querySelector('[data-counter="' + k + '"]');
           if (el && data.counters[k] !== null) { el.textContent = data.counters[k]; }
