@@ -267,6 +267,8 @@ class Tally:
     unscreened_events: int = 0
     unscreened_stray: int = 0  # unscreened reports of nobody, or of someone decided
     duplicates: int = 0  # fever alerts beyond the first for the same person
+    rechecks: int = 0  # recheck events (glasses, or a hot runner): a handheld check each
+    rechecks_febrile: int = 0  # ... of a febrile person
     errors: list[float] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
     pipe_ms: list[np.ndarray] = field(default_factory=list)
@@ -318,6 +320,8 @@ def tally(r: RunResult, threshold: float) -> Tally:
     t.delays = [a.ts - first[pid] / r.spec.fps for a, pid in r.alerts
                 if pid is not None and by_id[pid].fever and pid in first]
     t.unscreened_events = len(r.unscreened)
+    t.rechecks = len(r.rechecks)
+    t.rechecks_febrile = sum(1 for _, pid in r.rechecks if pid is not None and by_id[pid].fever)
     t.duplicates = len(r.alerts) - len({pid for _, pid in r.alerts if pid is not None}) \
         - sum(1 for _, pid in r.alerts if pid is None)
     t.unscreened_stray = sum(1 for _, pid in r.unscreened if pid is None or pid in decided)
@@ -386,6 +390,8 @@ def multi_seed(seeds: list[int], people: int, workers: int) -> Tally:
     per_1000 = 1000 * pooled.unscreened_events / max(1, pooled.people)
     print(f"duplicate fever alerts (same person alerted again): {pooled.duplicates}; unscreened events: "
           f"{pooled.unscreened_events} ({per_1000:.1f} per 1,000 people)")
+    print(f"rechecks: {pooled.rechecks} ({pooled.rechecks_febrile} febrile), "
+          f"{1000 * pooled.rechecks / max(1, pooled.people):.1f} per 1,000 people")
     print(f"unscreened reasons (undecided people): {dict(pooled.reasons)}")
     print("misses and silent passes:" + ("".join(f"\n- {m}" for m in pooled.misses) or " none"))
     return pooled

@@ -55,6 +55,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "notify.line.reason": {"zh-CN": "原因：{reason}", "en": "Reason: {reason}"},
     "screening.reason.too_fast": {"zh-CN": "通过太快", "en": "passed too fast"},
+    "screening.reason.too_fast_hot": {"zh-CN": "快速通过且读数偏高", "en": "ran past, reading hot"},
     "screening.reason.too_small": {"zh-CN": "距离太远或画面太小", "en": "too far away to measure"},
     "screening.reason.eyes_covered": {
         "zh-CN": "眼部被遮挡且额头无法测量",
@@ -108,6 +109,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notify.recheck": {
         "zh-CN": "【{title}】{place} {time} 眼部被遮挡，额温约 {temp}°C，请摘下眼镜后复测",
         "en": "[{title}] {place} {time} eyes covered, forehead about {temp} °C: re-screen without glasses",
+    },
+    "notify.recheck.too_fast_hot": {
+        "zh-CN": "【{title}】{place} {time} 有学生快速通过，测得约 {temp}°C，请拦下用手持体温计复测",
+        "en": "[{title}] {place} {time} a pupil ran past reading about {temp} °C: stop them for a handheld "
+              "check",
     },
     "notify.unscreened": {
         "zh-CN": "【{title}】{place} {time} 有人未完成测温即通过，请核查",

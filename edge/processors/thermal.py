@@ -199,8 +199,8 @@ class ThermalCamera:
             elif isinstance(e, Recheck):
                 self._window.rechecks += 1
                 self.counters["rechecks"] += 1
-                self.context.log.warning("recheck: track %d, eyes covered, forehead estimate %.2f degC "
-                                         "(threshold %.1f)", e.track, e.temp_c, e.threshold_c)
+                self.context.log.warning("recheck: track %d, %s, estimate %.2f degC (threshold %.1f)",
+                                         e.track, e.reason, e.temp_c, e.threshold_c)
                 self.context.event("recheck", recheck_fields(e), ts_ms=int(e.ts * 1000))
             elif isinstance(e, TrackEnded):
                 if e.screened and e.temp_c is not None:
@@ -256,5 +256,6 @@ def fever_fields(e: Fever) -> dict[str, Any]:
 
 
 def recheck_fields(e: Recheck) -> dict[str, Any]:
-    """A recheck: "re-screen this pupil without glasses"; temp_c is the forehead estimate."""
-    return _alert_fields(e, reason="eyes_covered", site="forehead")
+    """A recheck: "re-screen this pupil without glasses" (temp_c: the forehead estimate), or a hot runner
+    (too_fast_hot; temp_c: the highest canthus reading) to stop for a handheld check."""
+    return _alert_fields(e, reason=e.reason, site="forehead" if e.reason == "eyes_covered" else "canthus")

@@ -63,6 +63,7 @@ class Notice:
 FIELDS: dict[str, dict[str, tuple[str, int | None]]] = {
     "notify.fever": {"temp": ("temp_c", 1), "threshold": ("threshold_c", 1)},
     "notify.recheck": {"temp": ("temp_c", 1)},
+    "notify.recheck.too_fast_hot": {"temp": ("temp_c", 1)},
     "notify.leak.burst": {"flow": ("flow_lpm", 1), "limit": ("limit_lpm", 1), "minutes": ("minutes", 0)},
     "notify.leak.night_flow": {
         "flow": ("min_night_flow_lpm", 2), "baseline": ("baseline_lpm", 2),
@@ -109,6 +110,8 @@ def text_key(alert: Alert) -> str:
     if alert.type == "repair_update":  # one text per step of the request (edge/hub/upkeep/service.py)
         key = f"notify.repair_update.{alert.fields.get('step')}"
         return key if has(key) else "notify.other"
+    if alert.type == "recheck" and has(f"notify.recheck.{alert.fields.get('reason')}"):  # a hot runner
+        return f"notify.recheck.{alert.fields.get('reason')}"
     key = f"notify.{alert.type}"
     return key if has(key) and alert.type not in ("other", "unknown", "line", "summary") else "notify.other"
 

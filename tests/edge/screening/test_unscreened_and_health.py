@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from edge.screening import HealthChange, Pipeline, ScreeningBlind, ScreeningConfig, Unscreened
+from edge.screening import HealthChange, Pipeline, Recheck, ScreeningBlind, ScreeningConfig, Unscreened
 from edge.screening.config import Blackbody
 from edge.screening.reference import Reference
 from edge.screening.roi import check_roi
 from simulators import gate_scene as gs
-from tests.edge.screening.scenes import ended, people_with, run, scene_spec, screened
+from tests.edge.screening.scenes import ended, fevers, people_with, run, scene_spec, screened
 
 
 def unscreened(events) -> list[Unscreened]:
@@ -129,3 +129,16 @@ def test_reference_reason_is_carried_for_an_occluded_blackbody():
     r: Reference = ref.update(frame)
     assert r.degraded and r.reason == "blackbody_not_uniform" and r.spread_c > 0.6
     assert replace(r, reason=None).reason is None
+
+
+def test_a_hot_runner_is_stopped_for_a_recheck_and_a_normal_runner_stays_unscreened():
+    # issue #12: a runner whose one or two clean readings reached the threshold is a `recheck` (too_fast_hot):
+    # the duty teacher stops them for a handheld check instead of only calling them back
+    spec = scene_spec()
+    _, hot = run(spec, people_with(spec, [38.3], speed_mps=4.0))
+    (r,) = [e for e in hot if isinstance(e, Recheck)]
+    assert r.reason == "too_fast_hot" and 1 <= r.frames < 3 and r.temp_c >= r.threshold_c
+    assert unscreened(hot) == [] and fevers(hot) == []
+    _, normal = run(spec, people_with(spec, [36.8], speed_mps=4.0))
+    assert [u.reason for u in unscreened(normal)] == ["too_fast"]
+    assert not [e for e in normal if isinstance(e, Recheck)]

@@ -31,6 +31,10 @@ VECTORS = [
     ("recheck", {"temp_c": 37.62, "reason": "eyes_covered"},
      "东门", "【需复测】东门 07:42 眼部被遮挡，额温约 37.6°C，请摘下眼镜后复测",
      "East gate", "[Re-check] East gate 07:42 eyes covered, forehead about 37.6 °C: re-screen without glasses"),
+    ("recheck", {"temp_c": 37.71, "reason": "too_fast_hot", "site": "canthus"},
+     "东门", "【需复测】东门 07:42 有学生快速通过，测得约 37.7°C，请拦下用手持体温计复测",
+     "East gate", "[Re-check] East gate 07:42 a pupil ran past reading about 37.7 °C: stop them for a handheld "
+     "check"),
     ("unscreened", {},
      "东门", "【未完成测温】东门 07:42 有人未完成测温即通过，请核查",
      "East gate", "[Not screened] East gate 07:42 someone passed without a temperature reading: please check"),
