@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,6 +74,22 @@ def timed(fn, items: list) -> tuple[float, float, list]:
     with ThreadPoolExecutor(SLOTS) as pool:
         out = list(pool.map(fn, items))
     return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def stream_visits(grabbers: list) -> tuple[Callable[[int], tuple[str, ...]], list[float]]:
+    """visit(i): the patrol's visit of stream camera i, with its memory kept between rounds; and the list
+    the frame rates the driver measured go into."""
+    memories: dict[int, dict] = {}
+    fps: list[float] = []
+
+    def visit(i: int) -> tuple[str, ...]:
+        r = evaluate(look(grabbers[i]), SETTINGS, memories.get(i))
+        memories[i] = r.memory
+        if r.metrics.get("fps") is not None:
+            fps.append(r.metrics["fps"])
+        return r.reasons
+
+    return visit, fps
 
 
 def against_bare(visit, bare, n: int, reps: int) -> tuple[float, float, float, float, dict, int]:
@@ -189,17 +206,8 @@ def rtsp_round(n: int, seed: int, reps: int) -> None:
         assert proc.stdout is not None
         urls = [proc.stdout.readline().split("rtsp ")[1].strip() for _ in range(n)]
         time.sleep(3)  # the pushers connect
-        grabbers = [StreamGrabber({**COMMON, "url": u, "user": "", "transport": "udp"}) for u in urls]
-        memories: dict[int, dict] = {}
-        fps: list[float] = []
-
-        def visit(i: int) -> tuple[str, ...]:
-            v = look(grabbers[i])
-            r = evaluate(v, SETTINGS, memories.get(i))
-            memories[i] = r.memory
-            if r.metrics.get("fps") is not None:
-                fps.append(r.metrics["fps"])
-            return r.reasons
+        visit, fps = stream_visits([StreamGrabber({**COMMON, "url": u, "user": "", "transport": "udp"})
+                                    for u in urls])
 
         def bare(i: int) -> tuple[str, ...]:
             with OPTIONS.using(f"rtsp_transport;udp|{PROBE}"):
@@ -243,17 +251,8 @@ def rtsp_tcp_round(n: int, seed: int, reps: int, default_reps: int) -> None:
         server = GstRtspServer({f"cam{i}": folders[i % len(folders)] for i in range(n)}, tcp_only=True)
         try:
             urls = [server.url(f"cam{i}") for i in range(n)]
-            grabbers = [StreamGrabber({**COMMON, "url": u, "user": "", "transport": "tcp"}) for u in urls]
-            memories: dict[int, dict] = {}
-            fps: list[float] = []
-
-            def visit(i: int) -> tuple[str, ...]:
-                v = look(grabbers[i])
-                r = evaluate(v, SETTINGS, memories.get(i))
-                memories[i] = r.memory
-                if r.metrics.get("fps") is not None:
-                    fps.append(r.metrics["fps"])
-                return r.reasons
+            visit, fps = stream_visits([StreamGrabber({**COMMON, "url": u, "user": "", "transport": "tcp"})
+                                        for u in urls])
 
             def bare(i: int, options: str = f"rtsp_transport;tcp|{PROBE}") -> tuple[str, ...]:
                 with OPTIONS.using(options):
@@ -342,13 +341,13 @@ def main() -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
     print(f"seed {seed}; OpenCV {cv2.__version__}; {cv2.getNumThreads()} OpenCV thread(s)")
     skip = set(filter(None, args.skip.split(",")))
-    if "snapshot" not in skip:
+    if "snapshot" not in skip and args.cameras:
         rounds(args.cameras, seed, args.rounds)
-    if "rtsp" not in skip:
+    if "rtsp" not in skip and args.rtsp_cameras:  # 0 cameras: nothing to measure
         rtsp_round(args.rtsp_cameras, seed, args.rounds)
     if args.rtsp_tcp_cameras:
         rtsp_tcp_round(args.rtsp_tcp_cameras, seed, args.rounds, args.default_probing_rounds)
-    if "quality" not in skip:
+    if "quality" not in skip and args.quality_cameras:
         quality(args.quality_cameras, seed)
     return 0
 
