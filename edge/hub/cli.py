@@ -12,10 +12,9 @@ import re
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width
+from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width, write_report
 
 EXIT_CONFIG = 2
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)([mhd])")
@@ -169,15 +168,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         rep = report.build(journal, day, tz, cfg["language"], cfg["site"])
     finally:
         journal.shutdown()
-    if args.format == "xlsx":
-        Path(args.output).write_bytes(report.to_xlsx(rep))
-    else:
-        out = report.to_markdown(rep) if args.format == "md" else report.to_csv(rep)
-        if args.output and args.output != "-":
-            Path(args.output).write_text(out, encoding="utf-8")
-        else:
-            sys.stdout.write(out.lstrip("\ufeff"))
-            return 0
+    if not write_report(report, rep, args.format, args.output):
+        return 0
     print(f"report for {day.isoformat()} written to {args.output} ({len(rep.gates)} gate(s), "
           f"{len(rep.alerts)} alert(s))", file=sys.stderr)
     return 0

@@ -5,6 +5,7 @@ the hub CLI can register upkeep's commands without the two importing each other.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -48,3 +49,17 @@ def parse_day(text: str | None, tz: Any) -> date:
 def width(s: str) -> int:
     """Terminal columns: CJK characters take two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def write_report(report: Any, rep: Any, fmt: str, output: str | None) -> bool:
+    """A report in ``fmt`` (md, csv, xlsx) to the file ``output``, or to stdout (md, csv) when it is
+    missing or "-". True when it went to a file (the caller then says so on stderr)."""
+    if fmt == "xlsx":
+        Path(str(output)).write_bytes(report.to_xlsx(rep))
+        return True
+    out = report.to_markdown(rep) if fmt == "md" else report.to_csv(rep)
+    if not output or output == "-":
+        sys.stdout.write(out.lstrip("\ufeff"))  # the BOM is for spreadsheets opening a file
+        return False
+    Path(output).write_text(out, encoding="utf-8")
+    return True

@@ -31,6 +31,7 @@ from edge.hub.ingest import EventIn
 from edge.hub.model import ACKNOWLEDGED, CLOSED, NEW, STATES, Action, Alert, initial_state, outcomes_for
 from edge.i18n import local
 from edge.store.db import Database
+from edge.store.filters import Where
 
 # A planner turns a new alert into (channel, stage, due_ms) rows; edge/hub/rules.py plan() does it.
 Planner = Callable[[Alert], list[Any]]
@@ -213,27 +214,17 @@ class Journal:
                state: list[str] | tuple[str, ...] | str | None = None, since_ms: int | None = None,
                until_ms: int | None = None, limit: int | None = 100, offset: int = 0) -> list[Alert]:
         """Alerts, newest first, filtered; ``since_ms`` inclusive, ``until_ms`` exclusive (event time)."""
-        where: list[str] = []
-        args: list[Any] = []
+        where = Where()
         for col, value in (("type", types), ("state", state)):
             if value:
                 values = [value] if isinstance(value, str) else list(value)
-                where.append(f"{col} IN ({','.join('?' * len(values))})")
-                args += values
+                where.add(f"{col} IN ({','.join('?' * len(values))})", *values)
         for col, value in (("site", site), ("node", node), ("device", device)):
             if value is not None:
-                where.append(f"{col} = ?")
-                args.append(value)
-        if since_ms is not None:
-            where.append("ts_ms >= ?")
-            args.append(since_ms)
-        if until_ms is not None:
-            where.append("ts_ms < ?")
-            args.append(until_ms)
-        sql = f"SELECT {ALERT_COLUMNS} FROM alerts"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY ts_ms DESC, id DESC"
+                where.add(f"{col} = ?", value)
+        where.time_range("ts_ms", since_ms, until_ms)
+        sql = f"SELECT {ALERT_COLUMNS} FROM alerts{where.sql()} ORDER BY ts_ms DESC, id DESC"
+        args = list(where.args)
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [int(limit), int(offset)]

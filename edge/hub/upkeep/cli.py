@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width
+from edge.hub.cli_common import UsageError, hub_config, open_journal, parse_day, width, write_report
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> None:
@@ -106,14 +106,8 @@ def cmd_upkeep_report(args: argparse.Namespace) -> int:
         rep = report.build(journal, cfg, start, end, tz)
     finally:
         journal.shutdown()
-    if args.format == "xlsx":
-        Path(args.output).write_bytes(report.to_xlsx(rep))
-    else:
-        out = report.to_markdown(rep) if args.format == "md" else report.to_csv(rep)
-        if not args.output or args.output == "-":
-            sys.stdout.write(out.lstrip("\ufeff"))
-            return 0
-        Path(args.output).write_text(out, encoding="utf-8")
+    if not write_report(report, rep, args.format, args.output):
+        return 0
     print(f"upkeep report {start}..{end} written to {args.output} ({len(rep.maintenance)} task row(s), "
           f"{len(rep.repairs)} repair request(s))", file=sys.stderr)
     return 0

@@ -34,6 +34,7 @@ from edge.hub.upkeep.plans import (
     timing,
 )
 from edge.i18n import text
+from edge.store.filters import Where
 
 log = logging.getLogger("campus-edge.hub.upkeep")
 Planner = Callable[[Alert], list[Any]]
@@ -493,24 +494,14 @@ def get_repair(journal: Journal, rid: int) -> dict[str, Any]:
 def repairs(journal: Journal, state: str | None = None, since_ms: int | None = None,
             until_ms: int | None = None) -> list[dict[str, Any]]:
     store.open_tables(journal)
-    where: list[str] = []
-    args: list[object] = []
+    where = Where()
     if state == "open":
-        where.append("state IN (?,?,?)")
-        args += list(store.OPEN_REPAIR)
+        where.add("state IN (?,?,?)", *store.OPEN_REPAIR)
     elif state:
-        where.append("state=?")
-        args.append(state)
-    if since_ms is not None:
-        where.append("reported_ms >= ?")
-        args.append(since_ms)
-    if until_ms is not None:
-        where.append("reported_ms < ?")
-        args.append(until_ms)
-    sql = f"SELECT {', '.join(store.REPAIR_COLUMNS)} FROM repairs"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return [store.repair_row(r) for r in journal.db.query(sql + " ORDER BY id", tuple(args))]
+        where.add("state=?", state)
+    where.time_range("reported_ms", since_ms, until_ms)
+    sql = f"SELECT {', '.join(store.REPAIR_COLUMNS)} FROM repairs{where.sql()} ORDER BY id"
+    return [store.repair_row(r) for r in journal.db.query(sql, tuple(where.args))]
 
 
 ALLOWED = {"accept": ("reported", "deferred"), "fix": ("reported", "accepted", "deferred"),
