@@ -11,8 +11,10 @@ Only ports, paths, certificates and passwords are replaced (each replaced text i
 from __future__ import annotations
 
 import getpass
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,20 @@ def make_passwd(path: Path, users: list[str]) -> None:
         create = [] if path.exists() else ["-c"]
         subprocess.run(["mosquitto_passwd", "-b", *create, str(path), user, password(user)], check=True,
                        capture_output=True, timeout=30)
+
+
+def cpu_share(pid: int, over: float = 0.5) -> float | None:
+    """The share of one core a process used over `over` seconds (Linux /proc), None where unknown."""
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+    try:
+        before = ticks()
+        time.sleep(over)
+        return (ticks() - before) / os.sysconf("SC_CLK_TCK") / over
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def password(user: str) -> str:
@@ -106,6 +122,24 @@ class District:
         self.school.kill()
         self.district.kill()
 
+    def school_state(self, lines: int = 15) -> str:
+        """The school's Mosquitto for a failing test's message: exited or running, how busy, the end of
+        its log. One at a whole core whose log has stopped is most likely Mosquitto 2.0.11's hang after
+        a TLS handshake closed at once (docs/district.md)."""
+        proc = self.school.proc
+        if proc is None:
+            alive = "not started"
+        elif proc.poll() is not None:
+            alive = f"EXITED with {proc.returncode}"
+        else:
+            share = cpu_share(proc.pid)
+            busy = "" if share is None else f", {share:.0%} of a core"
+            hint = " (spinning? docs/district.md, 'Mosquitto 2.0.11')" if share and share > 0.5 else ""
+            alive = f"running (pid {proc.pid}{busy}){hint}"
+        log = self.school.dir / "mosquitto.log"
+        tail = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
+        return f"school broker {alive}; its log ends:\n" + "\n".join(tail)
+
     def bridge_config(self, name: str, sink_url: str, **batch: Any) -> dict[str, Any]:
         """deploy/district/district-bridge.yaml with this machine's ports, paths and secrets."""
         cfg = yaml.safe_load((DEPLOY / "district" / "district-bridge.yaml").read_text())
@@ -132,20 +166,28 @@ class Publisher:
         from paho.mqtt.enums import CallbackAPIVersion
 
         self.json = json
+        self.district = district
         self.devices = [f"m{i}" for i in range(devices)]
         self.clients = {}
+        self.events: list[str] = []  # connects and disconnects, with paho's reason, for a failure's message
         for node in district.nodes:
             site, name = node.split("/")
             c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"agent-{site}-{name}",
                             protocol=mqtt.MQTTv5)
             c.username_pw_set(f"{site}.{name}", password(f"{site}.{name}"))
             c.max_inflight_messages_set(100)
+            c.on_connect = lambda c, u, f, rc, p, node=node: self.event(f"{node} connected: {rc}")
+            c.on_disconnect = lambda c, u, f, rc, p, node=node: self.event(
+                f"{node} disconnected: {rc}")
             c.connect("127.0.0.1", district.school_port)
             c.loop_start()
             info = {"version": "sim", "session": 1, "started": T0,
                     "devices": [{"id": d, "kind": kind, "driver": "sim"} for d in self.devices]}
-            c.publish(f"campus/{node}/info", json.dumps(info), qos=1, retain=True).wait_for_publish(10)
             self.clients[node] = c
+            sent = c.publish(f"campus/{node}/info", json.dumps(info), qos=1, retain=True)
+            sent.wait_for_publish(10)
+            if not sent.is_published():
+                raise AssertionError(f"no PUBACK in 10 s for {node}'s info: {self.state()}")
         self.sent = 0
 
     def reading(self, node: str, device: str, seq: int) -> Any:
@@ -155,15 +197,27 @@ class Publisher:
         self.sent += 1
         return info
 
-    def send(self, seqs: range, pause: float = 0.0) -> None:
-        import time
-
+    def send(self, seqs: range, pause: float = 0.0, ack_timeout: float = 30.0) -> None:
+        """Publish one reading per device and seq; fail at once, saying why, if one is not acknowledged
+        within ack_timeout (paho's wait_for_publish returns on its timeout without raising)."""
         for seq in seqs:
-            last = [self.reading(node, dev, seq) for node in self.clients for dev in self.devices]
-            for info in last:
-                info.wait_for_publish(30)
+            last = [(n, dev, self.reading(n, dev, seq)) for n in self.clients for dev in self.devices]
+            for node, dev, info in last:
+                info.wait_for_publish(ack_timeout)
+                if not info.is_published():
+                    raise AssertionError(f"no PUBACK in {ack_timeout:g} s for {node}/{dev} seq {seq}: "
+                                         f"{self.state()}")
             if pause:
                 time.sleep(pause)
+
+    def event(self, what: str) -> None:
+        self.events.append(f"{time.time():.0f} {what}")  # seconds since the epoch, as Mosquitto logs
+
+    def state(self) -> str:
+        """The publishers' connections and the school broker's process, with the end of its log."""
+        clients = ", ".join(f"{node} {'connected' if c.is_connected() else 'DISCONNECTED'}"
+                            for node, c in self.clients.items())
+        return f"clients: {clients} ({'; '.join(self.events)}); {self.district.school_state()}"
 
     def expected(self, seqs: range) -> set[tuple[str, str, str, int]]:
         return {(*node.split("/"), dev, s) for node in self.clients for dev in self.devices for s in seqs}

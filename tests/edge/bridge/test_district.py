@@ -131,6 +131,34 @@ def test_a_killed_bridge_in_the_group_withholds_nothing(district, tmp_path, brid
         vm.kill()
 
 
+# -- the WAN stand-in ------------------------------------------------------------------------------------
+def test_a_cut_wan_refuses_every_connection_until_restored():
+    """cut() must refuse, not accept and close: a listener closed while its thread waits in accept() took
+    one more connection and closed it, the TLS-handshake failure that hangs Mosquitto 2.0.11
+    (docs/district.md). The forwarding works again after restore()."""
+    import socket
+
+    from tests.support.tcpproxy import TcpProxy
+
+    with socket.create_server(("127.0.0.1", 0)) as far:
+        wan = TcpProxy(far.getsockname()[1])
+        try:
+            time.sleep(0.2)  # the accept thread waits in accept()
+            wan.cut()
+            for _ in range(3):
+                with pytest.raises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", wan.port), timeout=5).close()
+            assert wan.accepted == 0
+            wan.restore()
+            with socket.create_connection(("127.0.0.1", wan.port), timeout=5) as c:
+                end, _ = far.accept()
+                with end:
+                    c.sendall(b"ping")
+                    assert end.recv(4) == b"ping"
+        finally:
+            wan.close()
+
+
 # -- the shipped scripts, without brokers ----------------------------------------------------------------
 UPLINK = Path(__file__).resolve().parents[3] / "deploy" / "district" / "make-uplink.py"
 
