@@ -28,6 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from edge.hub import ingest
+from edge.hub.broker_watch import BrokerWatch
 from edge.hub.config import client_id_for, timezone_of
 from edge.hub.dispatch import Dispatcher
 from edge.hub.journal import Journal
@@ -79,6 +80,7 @@ class Hub:
         self._waiting: dict[str, tuple[list[dict[str, Any]], threading.Event, int | None]] = {}
         self._wlock = threading.Lock()
         self._next_status = time.monotonic() + cfg["status_seconds"]
+        self._broker = BrokerWatch(cfg["broker_alert_seconds"], time.monotonic(), int(time.time() * 1000))
         # maintenance by usage, repair requests, patrol views (edge/hub/upkeep, docs/upkeep.md)
         self.upkeep = Upkeep(cfg, self.journal, self.tz, self._planner)
         for key, node in self.journal.nodes().items():
@@ -223,6 +225,25 @@ class Hub:
         for alert in self.upkeep.tick():  # maintenance_due, repair_request (throttled inside)
             self.dispatcher.wake()
             self._emit("alert", alert)
+        if self._broker.due(now):
+            log.error("no connection to the broker %s since %s: no alert, state or command of the campus "
+                      "gets through (is mosquitto running and answering on the hub machine?)",
+                      self._broker_address(), time.strftime("%H:%M:%S", time.localtime(
+                          self._broker.down_since_ms / 1000)))
+            self._broker_entry("broker_offline", self._broker.down_since_ms)
+
+    def _broker_address(self) -> str:
+        return f"{self.cfg['mqtt']['host']}:{self.cfg['mqtt']['port']}"
+
+    def _broker_entry(self, etype: str, since_ms: int) -> None:
+        """broker_offline / broker_online: the hub's own entry, told like any alert (notices need no
+        broker)."""
+        now_ms = int(time.time() * 1000)
+        fields = {"broker": self._broker_address(), "since_ms": since_ms,
+                  "minutes": round((now_ms - since_ms) / 60000, 1)}
+        alert = self.journal.record_made(self.sites[0], "hub", "", etype, fields, "", now_ms, self._planner)
+        self.dispatcher.wake()
+        self._emit("alert", alert)
 
     def _handle(self, item: Any) -> None:
         if isinstance(item, Message):
@@ -244,19 +265,26 @@ class Hub:
                 self._emit("alert", item[1])
             elif kind == "command_outcome":
                 self._command_outcome(*item[1:])
-        elif isinstance(item, Connected):
-            log.info("connected to %s:%s (broker kept our session: %s)", self.cfg["mqtt"]["host"],
-                     self.cfg["mqtt"]["port"], item.session_present)
+        elif isinstance(item, Connected | Subscribed | Disconnected):
+            self._on_connection(item)
+
+    def _on_connection(self, item: Connected | Subscribed | Disconnected) -> None:
+        if isinstance(item, Connected):
+            log.info("connected to %s (broker kept our session: %s)", self._broker_address(),
+                     item.session_present)
             self.session.subscribe(ingest.subscriptions(self.root, self.sites), qos=1)
             self.connected.set()
+            if (since_ms := self._broker.up()) is not None:
+                self._broker_entry("broker_online", since_ms)
         elif isinstance(item, Subscribed):
             if any(code >= 0x80 for code in item.granted):
                 log.error("the broker refused some subscriptions (codes %s): check its ACL for the hub",
                           item.granted)
             self.subscribed.set()
-        elif isinstance(item, Disconnected):
+        else:
             self.connected.clear()
             self.subscribed.clear()
+            self._broker.down(time.monotonic(), int(time.time() * 1000))
             log.warning("broker connection lost (%s); unacknowledged messages come again", item.reason)
 
     def _on_message(self, msg: Message) -> None:

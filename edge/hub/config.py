@@ -89,8 +89,8 @@ ESCALATE = Obj(
 RULE = Obj(
     {
         "events": Field(ListOf(ID, min_len=1), "event types (fever, recheck, unscreened, leak, "
-                        "after_hours_load, meter_offline, camera_offline, node_offline, maintenance_due, "
-                        "repair_request, camera_fault, ...), or `any`",
+                        "after_hours_load, meter_offline, camera_offline, node_offline, broker_offline, "
+                        "maintenance_due, repair_request, camera_fault, ...), or `any`",
                         required=True),
         "sites": Field(ListOf(ID), "only alerts of these sites"),
         "nodes": Field(ListOf(ID), "only alerts of these nodes"),
@@ -210,6 +210,10 @@ HUB = Obj(
         "upkeep": Field(UPKEEP, "maintenance reminders, repair requests, calendar (docs/upkeep.md)",
                         default=_default(UPKEEP)),
         "status_seconds": Field(Float(min=1, max=86400), "how often counters are logged", default=60.0),
+        "broker_alert_seconds": Field(Float(min=1, max=86400), "the hub unable to reach its broker this long "
+                                      "makes a `broker_offline` entry (and `broker_online` once back): "
+                                      "every alert of the campus passes through the broker",
+                                      default=120.0),
         "max_payload_bytes": Field(Int(min=256, max=16 * 1024 * 1024), "larger messages are refused "
                                    "(a fever event carries a small PNG snapshot)", default=2_000_000),
     },

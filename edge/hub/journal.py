@@ -134,13 +134,26 @@ class Journal:
             if before is None and online:
                 return None
             etype = "node_online" if online else "node_offline"
-            cur = c.execute(
-                "INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms, state) "
-                "VALUES(?,?,'',NULL,?,?,'{}',?,?,?)",
-                (site, node, ts_ms, etype, node, ts_ms, initial_state(etype)))
-            alert = Alert(int(cur.lastrowid or 0), site, node, "", etype, ts_ms, None, {}, node, None,
-                          initial_state(etype), ts_ms)
-            self._plan(c, alert, planner)
+            return self.insert_made(c, site, node, "", etype, {}, node, ts_ms, planner)
+
+    def record_made(self, site: str, node: str, device: str, etype: str, fields: dict[str, Any], place: str,
+                    ts_ms: int, planner: Planner | None = None) -> Alert:
+        """An entry the hub makes itself (broker availability), with its planned notices."""
+        with self.db.transaction() as c:
+            return self.insert_made(c, site, node, device, etype, fields, place, ts_ms, planner)
+
+    @classmethod
+    def insert_made(cls, c: sqlite3.Connection, site: str, node: str, device: str, etype: str,
+                    fields: dict[str, Any], place: str, ts_ms: int, planner: Planner | None) -> Alert:
+        """A hub-made entry (no seq) and its planned notices, inside the caller's transaction."""
+        state = initial_state(etype)  # news such as `repair_update` is journalled closed (edge/hub/model.py)
+        cur = c.execute("INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, "
+                        "received_ms, state) VALUES(?,?,?,NULL,?,?,?,?,?,?)",
+                        (site, node, device, ts_ms, etype, json.dumps(fields, ensure_ascii=False), place,
+                         ts_ms, state))
+        alert = Alert(int(cur.lastrowid or 0), site, node, device, etype, ts_ms, None, dict(fields), place,
+                      None, state, ts_ms)
+        cls._plan(c, alert, planner)
         return alert
 
     def save_info(self, site: str, node: str, info: dict[str, Any]) -> None:

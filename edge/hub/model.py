@@ -17,7 +17,7 @@ STATES = (NEW, ACKNOWLEDGED, CLOSED)
 # the lists of open alerts show only what a person must follow up. Rules may still notify on them.
 INFORMATIONAL = frozenset({
     "rule_action", "meter_online", "camera_online", "node_online", "storage_ok", "screening_ready",
-    "camera_ok", "repair_update", "relay_ok",
+    "camera_ok", "repair_update", "relay_ok", "broker_online",
 })
 
 

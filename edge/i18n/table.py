@@ -20,6 +20,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alert.title.camera_online": {"zh-CN": "测温相机恢复", "en": "Camera back online"},
     "alert.title.node_offline": {"zh-CN": "节点离线", "en": "Node offline"},
     "alert.title.node_online": {"zh-CN": "节点恢复在线", "en": "Node back online"},
+    "alert.title.broker_offline": {"zh-CN": "消息服务器无法连接", "en": "Broker unreachable"},
+    "alert.title.broker_online": {"zh-CN": "消息服务器恢复", "en": "Broker back"},
     "alert.title.counter_reset": {"zh-CN": "计数器归零", "en": "Counter reset"},
     "alert.title.maintenance_due": {"zh-CN": "维保到期", "en": "Maintenance due"},
     "alert.title.rule_action": {"zh-CN": "联动动作", "en": "Automatic action"},
@@ -173,6 +175,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "notify.node_online": {
         "zh-CN": "【{title}】{place} {time} 节点恢复在线",
         "en": "[{title}] {place} {time} the node is back online",
+    },
+    "notify.broker_offline": {
+        "zh-CN": "【{title}】{time} 中心已 {minutes} 分钟连不上消息服务器 {broker}："
+        "全校的告警、数据和开关命令都无法送达（各节点先存着），请检查中心主机上的 mosquitto 服务",
+        "en": "[{title}] {time} the hub has not reached the broker {broker} for {minutes} min: no alert, "
+        "reading or switch command of the campus gets through (the nodes keep theirs meanwhile); check the "
+        "mosquitto service on the hub machine",
+    },
+    "notify.broker_online": {
+        "zh-CN": "【{title}】{time} 已重新连上消息服务器 {broker}（中断 {minutes} 分钟），"
+        "各节点存下的告警和数据随后补到",
+        "en": "[{title}] {time} the hub reaches the broker {broker} again (down {minutes} min); what the "
+        "nodes kept meanwhile follows",
     },
     "notify.counter_reset": {
         "zh-CN": "【{title}】{place} {time} 计数从 {previous} 变为 {current}（换表或溢出），请核对",

@@ -78,6 +78,8 @@ FIELDS: dict[str, dict[str, tuple[str, int | None]]] = {
     "notify.meter_offline": {"failures": ("failures", 0), "error": ("last_error", None)},
     "notify.meter_online": {"minutes": ("offline_seconds", None)},
     "notify.camera_offline": {"error": ("error", None)},
+    "notify.broker_offline": {"broker": ("broker", None), "minutes": ("minutes", None)},
+    "notify.broker_online": {"broker": ("broker", None), "minutes": ("minutes", None)},
     "notify.counter_reset": {"previous": ("previous", None), "current": ("current", None)},
     "notify.maintenance_due": {"detail": ("detail", None)},
     "notify.repair_request": {"detail": ("detail", None), "by": ("by", None), "repair": ("repair", None)},

@@ -287,7 +287,7 @@ class Upkeep:
                     fields = {"item": item["id"], "task": task["id"], "detail": detail,
                               "reasons": list(st.reasons), "reminder": n - 1, "due_since": due[0],
                               "litres": st.litres, "on_hours": st.on_hours, "days": round(st.days, 2)}
-                    alert = store.insert_alert(c, self.journal, site, node, item["id"], "maintenance_due",
+                    alert = Journal.insert_made(c, site, node, item["id"], "maintenance_due",
                                                fields, item_place(item), now, self.planner)
                     c.execute("UPDATE upkeep_due SET last_alert_ms=?, alerts=? WHERE item=? AND task=?",
                               (now, n, item["id"], task["id"]))
@@ -340,7 +340,7 @@ def _update_alert(c: Any, journal: Journal, r: dict[str, Any], step: str, by: st
     fields = {"repair": r["id"], "step": step, "by": by, "description": r["description"],
               "reporter": r["by"], "reason": r["reason"] or "", "expected_date": r["expected_date"] or "",
               "note": r["note"] or "", "fault": r["fault"], "auto": r["fault"] is not None}
-    return store.insert_alert(c, journal, r["site"] or "", r["node"] or "hub",
+    return Journal.insert_made(c, r["site"] or "", r["node"] or "hub",
                               r["device"] or f"repair-{r['id']}", "repair_update", fields, r["place"], ts,
                               planner)
 
@@ -375,7 +375,7 @@ def _insert_repair(c: Any, journal: Journal, lang: str, place: str, description:
                     (place, description, photo, by, "reported", now, s, n, d, f))
     rid = int(cur.lastrowid)
     fields = {"repair": rid, "detail": description, "by": by, "fault": f, "auto": device is not None}
-    alert = store.insert_alert(c, journal, s, n, d or f"repair-{rid}", "repair_request", fields, place, now,
+    alert = Journal.insert_made(c, s, n, d or f"repair-{rid}", "repair_request", fields, place, now,
                                planner)
     return rid, alert
 

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from edge.hub.journal import Journal
-from edge.hub.model import Alert, initial_state
 from edge.hub.upkeep.plans import Baseline, Usage
 
 SCHEMA = """
@@ -82,21 +80,6 @@ def open_tables(journal: Journal) -> None:
                 except sqlite3.OperationalError as exc:  # another process (the CLI, the hub) was first
                     if "duplicate column" not in str(exc):
                         raise
-
-
-def insert_alert(c: sqlite3.Connection, journal: Journal, site: str, node: str, device: str, etype: str,
-                 fields: dict[str, Any], place: str, ts_ms: int,
-                 planner: Callable[[Alert], list[Any]] | None) -> Alert:
-    """A hub-made alert and its planned notices, inside the caller's transaction."""
-    state = initial_state(etype)  # news such as `repair_update` is journalled closed (edge/hub/model.py)
-    cur = c.execute("INSERT INTO alerts(site, node, device, seq, ts_ms, type, fields, place, received_ms, "
-                    "state) VALUES(?,?,?,NULL,?,?,?,?,?,?)",
-                    (site, node, device, ts_ms, etype, json.dumps(fields, ensure_ascii=False), place, ts_ms,
-                     state))
-    alert = Alert(int(cur.lastrowid or 0), site, node, device, etype, ts_ms, None, dict(fields), place, None,
-                  state, ts_ms)
-    Journal._plan(c, alert, planner)
-    return alert
 
 
 def get_usage(c: sqlite3.Connection | Any, item: str) -> tuple[Usage, int] | None:

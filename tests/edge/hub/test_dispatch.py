@@ -250,3 +250,22 @@ def test_a_node_going_offline_is_notified(run_hub, mqtt_probe, robots) -> None:
     time.sleep(0.5)
     types = sorted(a["type"] for r in robots.messages("webhook") for a in r.body["alerts"])
     assert types == ["camera_offline", "node_offline"]
+
+
+def test_the_hub_tells_people_when_its_broker_is_gone_and_back(run_hub, broker, robots) -> None:
+    # the broker down past the grace: one broker_offline notice (over HTTP: notices need no broker), then
+    # broker_online when the hub is connected again; the outage is an open alert, its end news (closed)
+    rh = run_hub(channels=[{"id": "ops", "type": "webhook", "url": robots.webhook_url()}],
+                 rules=[{"events": ["broker_offline", "broker_online"], "channels": ["ops"]}],
+                 broker_alert_seconds=2)
+    broker.kill()
+    wait_for(lambda: len(robots.messages("webhook")) == 1, 30, "the broker_offline notice")
+    time.sleep(3)  # still down: nobody is told twice
+    assert len(robots.messages("webhook")) == 1
+    broker.start()
+    wait_for(lambda: len(robots.messages("webhook")) == 2, 60, "the broker_online notice")
+    off, on = (r.body["alerts"][0] for r in robots.messages("webhook"))
+    assert (off["type"], on["type"]) == ("broker_offline", "broker_online")
+    assert off["fields"]["broker"] == f"127.0.0.1:{broker.port}" and on["fields"]["minutes"] > 0
+    states = {a.type: a.state for a in rh.journal.alerts()}
+    assert states == {"broker_offline": "new", "broker_online": "closed"}

@@ -85,6 +85,16 @@ VECTORS = [
     ("node_online", {},
      "东门节点", "【节点恢复在线】东门节点 07:42 节点恢复在线",
      "Gate node", "[Node back online] Gate node 07:42 the node is back online"),
+    ("broker_offline", {"broker": "127.0.0.1:1883", "since_ms": 0, "minutes": 2.0},
+     "", "【消息服务器无法连接】07:42 中心已 2 分钟连不上消息服务器 127.0.0.1:1883：全校的告警、数据和开关命令都无法"
+     "送达（各节点先存着），请检查中心主机上的 mosquitto 服务",
+     "", "[Broker unreachable] 07:42 the hub has not reached the broker 127.0.0.1:1883 for 2 min: no alert, "
+     "reading or switch command of the campus gets through (the nodes keep theirs meanwhile); check the "
+     "mosquitto service on the hub machine"),
+    ("broker_online", {"broker": "127.0.0.1:1883", "since_ms": 0, "minutes": 12.5},
+     "", "【消息服务器恢复】07:42 已重新连上消息服务器 127.0.0.1:1883（中断 12.5 分钟），各节点存下的告警和数据随后补到",
+     "", "[Broker back] 07:42 the hub reaches the broker 127.0.0.1:1883 again (down 12.5 min); what the nodes "
+     "kept meanwhile follows"),
     ("counter_reset", {"counter": "energy_kwh", "previous": 1523.4, "current": 0.2},
      "科学楼", "【计数器归零】科学楼 07:42 计数从 1523.4 变为 0.2（换表或溢出），请核对",
      "Science block", "[Counter reset] Science block 07:42 the counter went from 1523.4 to 0.2 "
