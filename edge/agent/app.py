@@ -633,7 +633,13 @@ class Agent:
             if fs and device not in self._failsafe_done and offline >= fs["offline_seconds"]:
                 self._failsafe_done.add(device)
                 want = fs["state"] == "on"
-                if sw.is_on() != want:
+                try:
+                    already = sw.is_on() == want
+                except Exception as exc:  # not knowing its state is no reason to leave it unsafe
+                    log.warning("reading %s failed (%s): driving it to its failsafe state anyway", device,
+                                exc)
+                    already = False
+                if not already:
                     log.warning(
                         "broker gone for %.0f s: %s to failsafe state %s", offline, device, fs["state"]
                     )

@@ -235,6 +235,27 @@ def test_failsafe_when_broker_gone(run_agent, mqtt_probe, broker, pin_factory):
     assert state["on"] is False
 
 
+def test_failsafe_drives_a_relay_whose_state_cannot_be_read(run_agent, mqtt_probe, broker, pin_factory):
+    # reading the pin fails (a flaky board, an expander that answers writes only): the failsafe does not
+    # skip the relay for that, it drives it to the safe state
+    dev = {**AC, "failsafe": {"offline_seconds": 1, "state": "off"}}
+    ra = run_agent([dev])
+    probe = mqtt_probe([f"{ra.base}/ac-301/reply"])
+    probe.publish(f"{ra.base}/ac-301/set", {"id": "on1", "action": "on"})
+    assert probe.wait_json(f"{ra.base}/ac-301/reply")["ok"] is True
+    probe.close()
+    gpio = pin_factory.pin(17)
+
+    def unreadable() -> bool:
+        raise OSError("GPIO17 cannot be read (simulated)")
+
+    gpio._get_state = unreadable
+    broker.stop()
+    wait_for(lambda: ra.agent.switching.states["ac-301"]["cause"] == "failsafe", what="failsafe")
+    del gpio._get_state
+    assert pin(pin_factory, 17) == 0
+
+
 def test_relay_that_cannot_be_driven_answers_not_ok_and_agent_runs_on(run_agent, mqtt_probe):
     ra = run_agent([AC, LIGHT])
     ra.agent.devices["ac-301"]._out.close()  # the pin is gone (driver released it, hardware fault)
