@@ -474,6 +474,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.role.admin": {"zh-CN": "管理员", "en": "admin"},
     "console.role.logistics": {"zh-CN": "后勤", "en": "logistics"},
     "console.role.duty": {"zh-CN": "值班", "en": "duty"},
+    "console.body.too_large": {"zh-CN": "请求过大（上限 {mb} MB）",
+                               "en": "request too large (limit {mb} MB)"},
+    "console.body.length_required": {"zh-CN": "请求须注明长度（Content-Length），请在浏览器中重新提交",
+                                     "en": "the request must state its length (Content-Length): submit it "
+                                     "again from a browser"},
     "console.login.title": {"zh-CN": "登录", "en": "Log in"},
     "console.login.name": {"zh-CN": "用户名", "en": "User name"},
     "console.login.password": {"zh-CN": "密码", "en": "Password"},

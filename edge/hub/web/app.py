@@ -55,7 +55,7 @@ from edge.hub.web.base import (  # noqa: F401 (re-exported: tests and feature mo
     wants_html,
 )
 from edge.hub.web.sse import frame
-from edge.i18n import stamp, text
+from edge.i18n import LANGUAGES, stamp, text
 
 log = logging.getLogger(__name__)
 
@@ -470,6 +470,7 @@ def live_item(item: Any) -> dict[str, Any] | None:
 
 
 KEEPALIVE_S = 15.0
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a request body; a repair photo (5 MB) is the largest legitimate one
 
 
 def render_live(raw: Any, console: Console, user: Any, lang: str, card: Any, csrf: str) -> str | None:
@@ -565,6 +566,36 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """Pure ASGI middleware: a request body is refused before it is read when it states no size (chunked:
+    browsers always state it for forms) or a size beyond ``max_bytes``, so no request makes the console
+    buffer or spool more than that (a repair photo is the largest legitimate body)."""
+
+    METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in self.METHODS:
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+            if chunked or (length is None and scope["method"] != "DELETE"):
+                return await self._refuse(send, 411, "console.body.length_required")
+            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+                return await self._refuse(send, 413, "console.body.too_large")
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, send: Any, status: int, key: str) -> None:
+        mb = f"{self.max_bytes / (1024 * 1024):g}"
+        body = " / ".join(text(key, lang, mb=mb) for lang in LANGUAGES).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 def upkeep_routes() -> list[Route]:
     from edge.hub.web.upkeep_pages import ROUTES  # imports this module: loaded once the app is built
 
@@ -598,6 +629,7 @@ def create_app(console: Console, secret_key: str, secure_cookies: bool = False,
     ]
     app = Starlette(routes=routes, middleware=[
         Middleware(SecurityHeaders),
+        Middleware(BodyLimit, max_bytes=MAX_BODY_BYTES),
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
                    max_age=int(session_hours * 3600), same_site="strict", https_only=secure_cookies),
     ])
