@@ -136,8 +136,10 @@ class Feed:
         return cid
 
     def close(self) -> None:
+        from edge.mqtt.session import stop_loop
+
         self.client.disconnect()
-        self.client.loop_stop()
+        stop_loop(self.client)
 
 
 def run_demo(args: argparse.Namespace) -> int:

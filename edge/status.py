@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.mqtt.connect_errors import classify, describe_snapshot
+from edge.mqtt.session import stop_loop
 
 QUIET_S = 0.4  # retained messages arrive right after the SUBACK; this much silence means all are in
 
@@ -91,7 +92,7 @@ def fetch_retained(settings: dict[str, Any], filters: list[str], listen_s: float
         return out
     finally:
         client.disconnect()
-        client.loop_stop()
+        stop_loop(client)
 
 
 def _client(settings: dict[str, Any]) -> Any:

@@ -22,6 +22,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.broker import Mosquitto
+from edge.mqtt.session import stop_loop
 from tests.edge.bridge.support import SENTINEL_INFO, bridge_raw_config, info
 from tests.support.processes import ROOT, BridgeProcess  # noqa: F401 (test modules import ROOT from here)
 from tests.support.victoria import VictoriaMetrics
@@ -122,7 +123,7 @@ class MqttProbe:
 
     def close(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        stop_loop(self.client)
 
 
 @pytest.fixture

@@ -107,6 +107,17 @@ class Will:
     retain: bool = True
 
 
+def stop_loop(client: mqtt.Client) -> None:
+    """``client.loop_stop()`` without paho's race (eclipse-paho/paho.mqtt.python#872, open): its network
+    thread clears ``client._thread`` as it ends, so after a disconnect it may do so between loop_stop's
+    check and its ``join()``, which then raises AttributeError. The thread has ended then: nothing is left
+    to join."""
+    try:
+        client.loop_stop()
+    except AttributeError:
+        pass
+
+
 def set_nodelay(client: mqtt.Client) -> None:
     """Turn off Nagle on paho's socket: a PUBACK written right after a PUBLISH otherwise waits
     for the peer's delayed ACK (~40 ms on Linux), which doubles a command's round trip."""
@@ -551,4 +562,4 @@ class MqttSession:
             props = Properties(PacketTypes.DISCONNECT)
             props.SessionExpiryInterval = 0
         self.client.disconnect(properties=props)
-        self.client.loop_stop()
+        stop_loop(self.client)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from edge.broker import Mosquitto, free_port, wait_port
+from edge.mqtt.session import stop_loop
 from tests.support.tcpproxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,7 +226,7 @@ class Publisher:
     def close(self) -> None:
         for c in self.clients.values():
             c.disconnect()
-            c.loop_stop()
+            stop_loop(c)
 
 
 def readings_in(vm: Any, metric: str = "electricity_meter_energy_kwh") -> list[tuple[str, str, str, int]]:

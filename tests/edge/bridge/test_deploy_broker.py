@@ -25,6 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.broker import Mosquitto, free_port, wait_port
+from edge.mqtt.session import stop_loop
 from tests.conftest import RunningAgent, agent_config, wait_for
 
 pytestmark = pytest.mark.adversarial
@@ -119,7 +120,7 @@ class Client:
 
     def close(self) -> None:
         self.c.disconnect()
-        self.c.loop_stop()
+        stop_loop(self.c)
 
 
 def test_a_node_is_confined_to_its_own_site_and_node(shipped):
@@ -227,7 +228,7 @@ def test_agent_over_the_shipped_tls_listener_with_the_scripts_certificates(shipp
             c.loop_start()
             assert ok.wait(2), "s1.node-a could not log in"
         finally:
-            c.loop_stop()
+            stop_loop(c)
 
 
 def test_mutual_tls_with_the_scripts_client_certificate(tmp_path, pin_factory):

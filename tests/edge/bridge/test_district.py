@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.mqtt.session import stop_loop
 from tests.conftest import wait_for
 from tests.support.district import District, Publisher, readings_in
 from tests.support.victoria import VictoriaMetrics
@@ -218,4 +219,4 @@ def test_district_acl_keeps_each_school_to_its_own_site(district):
     assert [t for t in seen if not t.startswith("campus-edge")] == ["campus/s1/node-0/m0/telemetry"]
     for c in (school, watcher):
         c.disconnect()
-        c.loop_stop()
+        stop_loop(c)
